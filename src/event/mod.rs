@@ -1,0 +1,3 @@
+//! The CloudTrail Lake record model: schemas, validation of eventData, enrichment, checksums.
+
+pub mod schema;

@@ -1,0 +1,9 @@
+//! auditlake: a local CloudTrail Lake workbench, usable as a library by tests and benches.
+
+pub mod catalog;
+pub mod cli;
+pub mod event;
+pub mod ingest;
+pub mod query;
+pub mod sample;
+pub mod store;
