@@ -1,1 +1,91 @@
-//! (in progress)
+//! The command line: clap definitions, the resolved settings, and dispatch to the stages.
+//!
+//! This layer belongs to the binary, so it reports errors with `anyhow`; the stages it calls
+//! return typed errors.
+
+pub mod control;
+mod data;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use data::{IngestArgs, PutArgs, QueryArgs, SampleArgs, VerifyArgs};
+
+const ABOUT: &str = "A local CloudTrail Lake workbench: hold audit events in a Parquet event store, \
+ingest them exactly as PutAuditEvents would, and query them with the SQL CloudTrail Lake users write.";
+
+const AFTER_HELP: &str = "Start with `auditlake demo` (sample data in a temporary store), or:
+  auditlake create-event-data-store --name my-events
+  auditlake create-channel --name my-app --source Custom \\
+      --destinations Type=EVENT_DATA_STORE,Location=<EventDataStoreArn>
+  auditlake ingest --channel-arn <ChannelArn> events.ndjson
+  auditlake query \"SELECT eventData.eventName, count(*) FROM my-events GROUP BY 1\"
+
+The store lives in --store DIR, else $AUDITLAKE_STORE, else $XDG_DATA_HOME/auditlake
+(~/.local/share/auditlake). It is created on first use.";
+
+#[derive(Debug, Parser)]
+#[command(name = "auditlake", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Args {
+    /// The store directory [default: $XDG_DATA_HOME/auditlake or ~/.local/share/auditlake]
+    #[arg(long, global = true, env = "AUDITLAKE_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    #[command(flatten)]
+    Control(control::ControlCommand),
+    /// Send events to a channel as the PutAuditEvents API does; prints its JSON response
+    PutAuditEvents(PutArgs),
+    /// Load files of events (NDJSON, JSON arrays, PutAuditEvents requests, .gz) through a channel
+    Ingest(IngestArgs),
+    /// Run SQL (CloudTrail Lake's dialect) over the store
+    Query(QueryArgs),
+    /// Recompute every event's checksum and report rows whose eventjson changed
+    Verify(VerifyArgs),
+    /// Merge small Parquet files and drop events past their store's retention period
+    Compact(data::CompactArgs),
+    /// Write realistic, deterministic sample events (NDJSON of eventData)
+    Sample(SampleArgs),
+    /// Load the bundled sample data into a temporary store and run the example queries
+    Demo(data::DemoArgs),
+}
+
+/// The store directory the user chose, or the documented default.
+pub fn store_dir(arg: Option<PathBuf>) -> PathBuf {
+    if let Some(dir) = arg {
+        return dir;
+    }
+    let data_home = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    data_home.join("auditlake")
+}
+
+/// Runs one command; the exit code says whether everything it was given went through.
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let root = store_dir(args.store);
+    match args.command {
+        Command::Control(cmd) => {
+            let response = control::run_control(cmd, &root)?;
+            data::print_json(&response)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::PutAuditEvents(a) => data::put_audit_events(&root, a),
+        Command::Ingest(a) => data::ingest(&root, a).await,
+        Command::Query(a) => data::query(&root, a).await,
+        Command::Verify(a) => data::verify(&root, a),
+        Command::Compact(a) => data::compact(&root, a).await,
+        Command::Sample(a) => data::sample(a),
+        Command::Demo(a) => data::demo(a).await,
+    }
+}

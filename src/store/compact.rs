@@ -1,0 +1,170 @@
+//! Compaction and retention: small files merged into large sorted ones, expired events
+//! dropped, and the result swapped in with one manifest update.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext, col, lit};
+use datafusion::scalar::ScalarValue;
+use futures::StreamExt;
+
+use crate::catalog::Catalog;
+
+use super::manifest::{FileEntry, Manifest};
+use super::{StoreError, StoreWriter};
+
+/// A file with fewer rows than this is "small" and worth merging.
+pub const SMALL_FILE_ROWS: u64 = 250_000;
+/// Ingestion compacts a store by itself once it holds this many small files.
+pub const AUTO_COMPACT_FILES: usize = 16;
+/// Compaction writes files of at most this many rows.
+pub const OUTPUT_FILE_ROWS: u64 = 2_000_000;
+/// Memory the merge sort may use before it spills to disk.
+const SORT_MEMORY_BYTES: usize = 256 * 1024 * 1024;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// What one compaction did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactReport {
+    pub files_before: usize,
+    pub files_after: usize,
+    pub rows_before: u64,
+    pub rows_after: u64,
+}
+
+impl fmt::Display for CompactReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} files ({} events) -> {} files ({} events); {} events past retention removed",
+            self.files_before,
+            self.rows_before,
+            self.files_after,
+            self.rows_after,
+            self.rows_before - self.rows_after
+        )
+    }
+}
+
+/// The oldest eventtime (ms) a store with `retention_days` still keeps at `now_ms`.
+pub fn retention_cutoff_ms(now_ms: i64, retention_days: u32) -> i64 {
+    now_ms - i64::from(retention_days) * DAY_MS
+}
+
+fn retention_days(catalog: &Catalog, eds_id: &str) -> Result<u32, StoreError> {
+    catalog
+        .find_event_data_store(eds_id)
+        .map(|e| e.retention_period)
+        .map_err(|e| StoreError::Schema(e.to_string()))
+}
+
+/// Compacts when ingestion has left many small files behind.
+pub async fn compact_if_fragmented(
+    writer: &StoreWriter,
+    catalog: &Catalog,
+    eds_id: &str,
+) -> Result<Option<CompactReport>, StoreError> {
+    let manifest = Manifest::load(&writer.store().data_dir(eds_id))?;
+    let small = manifest.files.iter().filter(|f| f.rows < SMALL_FILE_ROWS).count();
+    if small < AUTO_COMPACT_FILES {
+        return Ok(None);
+    }
+    compact(writer, catalog, eds_id).await.map(Some)
+}
+
+/// Merges the store's small files and rewrites files holding expired events.
+pub async fn compact(
+    writer: &StoreWriter,
+    catalog: &Catalog,
+    eds_id: &str,
+) -> Result<CompactReport, StoreError> {
+    let dir = writer.store().data_dir(eds_id);
+    let manifest = Manifest::load(&dir)?;
+    let cutoff = retention_cutoff_ms(
+        chrono::Utc::now().timestamp_millis(),
+        retention_days(catalog, eds_id)?,
+    );
+    let mut report = CompactReport {
+        files_before: manifest.files.len(),
+        rows_before: manifest.rows(),
+        ..CompactReport::default()
+    };
+    let (expired, live): (Vec<&FileEntry>, Vec<&FileEntry>) =
+        manifest.files.iter().partition(|f| f.max_time_ms < cutoff);
+    let small = live.iter().filter(|f| f.rows < SMALL_FILE_ROWS).count();
+    let rewrite: Vec<&FileEntry> = live
+        .iter()
+        .copied()
+        .filter(|f| f.min_time_ms < cutoff || (small >= 2 && f.rows < SMALL_FILE_ROWS))
+        .collect();
+    let mut added = Vec::new();
+    if !rewrite.is_empty() {
+        added = merge(writer, eds_id, &rewrite, cutoff).await?;
+    }
+    let removed: Vec<String> = expired
+        .iter()
+        .chain(rewrite.iter())
+        .map(|f| f.name.clone())
+        .collect();
+    if !removed.is_empty() {
+        writer.replace_files(&dir, &removed, &added)?;
+    }
+    let after = Manifest::load(&dir)?;
+    report.files_after = after.files.len();
+    report.rows_after = after.rows();
+    Ok(report)
+}
+
+/// Reads `files`, drops events older than `cutoff`, sorts by eventtime, writes new files.
+async fn merge(
+    writer: &StoreWriter,
+    eds_id: &str,
+    files: &[&FileEntry],
+    cutoff: i64,
+) -> Result<Vec<FileEntry>, StoreError> {
+    let df_err = |e: datafusion::error::DataFusionError| StoreError::Schema(e.to_string());
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(SORT_MEMORY_BYTES, 1.0)
+        .build_arc()
+        .map_err(df_err)?;
+    let config = SessionConfig::new().with_target_partitions(2);
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    let dir = writer.store().data_dir(eds_id);
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| dir.join(&f.name).display().to_string())
+        .collect();
+    let cutoff = lit(ScalarValue::TimestampMillisecond(Some(cutoff), None));
+    let frame = ctx
+        .read_parquet(paths, ParquetReadOptions::default())
+        .await
+        .map_err(df_err)?
+        .filter(col("eventtime").gt_eq(cutoff))
+        .map_err(df_err)?
+        .sort(vec![col("eventtime").sort(true, false)])
+        .map_err(df_err)?;
+    let mut stream = frame.execute_stream().await.map_err(df_err)?;
+    let mut written = Vec::new();
+    let mut current = None;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(df_err)?;
+        let file = match &mut current {
+            Some(file) => file,
+            None => current.insert(writer.file_writer(eds_id, Arc::clone(&batch.schema()))?),
+        };
+        file.write(batch)?;
+        if file.rows() >= OUTPUT_FILE_ROWS
+            && let Some(entry) = current.take().expect("a file is open").finish()?
+        {
+            written.push(entry);
+        }
+    }
+    if let Some(file) = current
+        && let Some(entry) = file.finish()?
+    {
+        written.push(entry);
+    }
+    Ok(written)
+}
