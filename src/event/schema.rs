@@ -90,6 +90,100 @@ pub fn integration_schema() -> SchemaRef {
     Arc::clone(&INTEGRATION)
 }
 
+static MANAGEMENT: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let session_issuer = structure(
+        "sessionissuer",
+        ["type", "principalid", "arn", "accountid", "username"].map(utf8).to_vec(),
+    );
+    let web_id = structure(
+        "webidfederationdata",
+        vec![utf8("federatedprovider"), string_map("attributes")],
+    );
+    let attributes = structure("attributes", vec![utf8("creationdate"), utf8("mfaauthenticated")]);
+    let session_context = structure(
+        "sessioncontext",
+        vec![
+            session_issuer,
+            web_id,
+            attributes,
+            utf8("sourceidentity"),
+            utf8("ec2roledelivery"),
+            utf8("ec2issuedinvpc"),
+        ],
+    );
+    let on_behalf_of = structure("onbehalfof", vec![utf8("userid"), utf8("identitystorearn")]);
+    let mut identity: Vec<Field> = ["type", "principalid", "arn", "accountid", "accesskeyid", "username"]
+        .map(utf8)
+        .to_vec();
+    identity.extend([
+        session_context,
+        utf8("invokedby"),
+        utf8("identityprovider"),
+        utf8("credentialid"),
+        on_behalf_of,
+    ]);
+    let resource = Field::new(
+        "item",
+        DataType::Struct(Fields::from(
+            ["accountid", "type", "arn", "arnprefix"].map(utf8).to_vec(),
+        )),
+        true,
+    );
+    Arc::new(Schema::new(vec![
+        utf8("eventversion"),
+        structure("useridentity", identity),
+        Field::new("eventtime", EVENT_TIME_TYPE, true),
+        utf8("eventsource"),
+        utf8("eventname"),
+        utf8("awsregion"),
+        utf8("sourceipaddress"),
+        utf8("useragent"),
+        utf8("errorcode"),
+        utf8("errormessage"),
+        string_map("requestparameters"),
+        string_map("responseelements"),
+        string_map("additionaleventdata"),
+        utf8("requestid"),
+        utf8("eventid"),
+        Field::new("readonly", DataType::Boolean, true),
+        Field::new("resources", DataType::List(Arc::new(resource)), true),
+        utf8("eventtype"),
+        utf8("apiversion"),
+        Field::new("managementevent", DataType::Boolean, true),
+        utf8("recipientaccountid"),
+        utf8("sharedeventid"),
+        utf8("annotation"),
+        utf8("vpcendpointid"),
+        utf8("vpcendpointaccountid"),
+        string_map("serviceeventdetails"),
+        addendum_field(),
+        string_map("edgedevicedetails"),
+        string_map("insightdetails"),
+        utf8("eventcategory"),
+        structure(
+            "tlsdetails",
+            ["tlsversion", "ciphersuite", "clientprovidedhostheader"].map(utf8).to_vec(),
+        ),
+        utf8("sessioncredentialfromconsole"),
+        utf8("eventjson"),
+        utf8("eventjsonchecksum"),
+    ]))
+});
+
+/// Schema of a management or data event store (imported CloudTrail logs), following Lake's
+/// published management-event schema.
+pub fn management_schema() -> SchemaRef {
+    Arc::clone(&MANAGEMENT)
+}
+
+/// The schema of an event data store of `category`.
+pub fn schema_for(category: crate::catalog::EventCategory) -> SchemaRef {
+    match category {
+        crate::catalog::EventCategory::ActivityAuditLog => integration_schema(),
+        _ => management_schema(),
+    }
+}
+
 /// Column positions of [`integration_schema`], for builders that fill it.
 pub mod col {
     pub const EVENT_VERSION: usize = 0;
@@ -121,6 +215,7 @@ mod tests {
             }
         }
         check(integration_schema().fields());
+        check(management_schema().fields());
         assert_eq!(
             integration_schema().field(col::EVENT_JSON_CHECKSUM).name(),
             "eventjsonchecksum"
