@@ -1,0 +1,82 @@
+//! The query stage's typed errors: what failed, and on which query, store or parameter.
+
+use arrow::error::ArrowError;
+use datafusion::error::DataFusionError;
+
+use crate::catalog::CatalogError;
+use crate::store::StoreError;
+
+/// An error of preparing, planning, running or printing a query.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// `${name}` placeholders that no `--param name=value` filled.
+    #[error(
+        "the query uses parameter{} {} but no value was given (pass --param NAME=VALUE)",
+        if .0.len() == 1 { "" } else { "s" },
+        .0.iter().map(|n| format!("${{{n}}}")).collect::<Vec<_>>().join(", ")
+    )]
+    MissingParams(Vec<String>),
+    /// `FROM x` / `JOIN x` where `x` looks like an event data store but is none of ours.
+    #[error("unknown event data store `{given}` after {keyword}; {known}")]
+    UnknownStore {
+        keyword: String,
+        given: String,
+        /// "known event data stores: name (id), ..." or why there are none.
+        known: String,
+    },
+    /// A store that exists but cannot be queried (pending deletion).
+    #[error("event data store `{given}` is {status} and cannot be queried")]
+    StoreUnavailable { given: String, status: String },
+    /// Anything but SELECT / WITH ... SELECT.
+    #[error(
+        "only SELECT queries are allowed (as in CloudTrail Lake: SELECT or WITH ... SELECT); this is {0}"
+    )]
+    NotSelect(String),
+    /// Parsing, planning or running failed; DataFusion's own message says where.
+    #[error("{0}")]
+    DataFusion(#[from] DataFusionError),
+    #[error("cannot format the query results: {0}")]
+    Arrow(#[from] ArrowError),
+    #[error("cannot write the query results: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot read the catalog: {0}")]
+    Catalog(#[from] CatalogError),
+    #[error("cannot read the event store: {0}")]
+    Store(#[from] StoreError),
+    /// A stored data file whose path DataFusion cannot address.
+    #[error("cannot open data file {path}: {message}")]
+    DataFile { path: String, message: String },
+}
+
+impl QueryError {
+    /// True when the query itself is at fault (as opposed to the store or the output).
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            QueryError::MissingParams(_)
+            | QueryError::UnknownStore { .. }
+            | QueryError::StoreUnavailable { .. }
+            | QueryError::NotSelect(_) => true,
+            QueryError::DataFusion(e) => matches!(
+                e.find_root(),
+                DataFusionError::SQL(..)
+                    | DataFusionError::Plan(_)
+                    | DataFusionError::SchemaError(..)
+                    | DataFusionError::NotImplemented(_)
+            ),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_params_name_each_placeholder() {
+        let one = QueryError::MissingParams(vec!["eds".into()]).to_string();
+        assert!(one.contains("parameter ${eds} but"), "{one}");
+        let two = QueryError::MissingParams(vec!["a".into(), "b".into()]).to_string();
+        assert!(two.contains("parameters ${a}, ${b}"), "{two}");
+    }
+}

@@ -1,0 +1,245 @@
+//! The DataFusion session over a store: one retention-filtered table per event data store, Lake SQL in, batches out.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use datafusion::common::{ScalarValue, TableReference};
+use datafusion::config::Dialect;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::datasource::{MemTable, TableProvider, ViewTable, provider_as_source};
+use datafusion::execution::SessionState;
+use datafusion::execution::context::SQLOptions;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col, lit};
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
+
+use super::error::QueryError;
+use super::functions;
+use super::guard::check_read_only;
+use super::output::{PrintFormat, ResultWriter};
+use super::rewrite::{StoreRef, rewrite_field_access, rewrite_table_refs, substitute_params};
+use super::stats::QueryStats;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// One event data store as the engine registers it.
+#[derive(Debug, Clone)]
+pub struct StoreTable {
+    pub store: StoreRef,
+    /// The record schema; `None` reads it from the first file.
+    pub schema: Option<SchemaRef>,
+    /// Events older than this many days are never returned.
+    pub retention_days: u32,
+    /// The committed Parquet files (absolute paths).
+    pub files: Vec<PathBuf>,
+}
+
+/// A DataFusion session that answers Lake SQL over a fixed snapshot of event data stores.
+pub struct QueryEngine {
+    ctx: SessionContext,
+    stores: Vec<StoreRef>,
+}
+
+/// Session settings: lower-cased identifiers, and time filters pushed into the Parquet scan
+/// (row-group statistics, page index and row filters).
+pub fn session_config() -> SessionConfig {
+    let mut config = SessionConfig::new().with_information_schema(false);
+    let options = config.options_mut();
+    options.sql_parser.enable_ident_normalization = true;
+    options.sql_parser.dialect = Dialect::Generic;
+    let parquet = &mut options.execution.parquet;
+    parquet.pruning = true;
+    parquet.enable_page_index = true;
+    parquet.pushdown_filters = true;
+    parquet.reorder_filters = true;
+    // Keep strings as Utf8, the type the record schemas (and map keys) declare.
+    parquet.schema_force_view_types = false;
+    config
+}
+
+impl QueryEngine {
+    /// Registers `tables` under their IDs; `now_ms` dates the retention cut-off.
+    pub async fn new(tables: Vec<StoreTable>, now_ms: i64) -> Result<QueryEngine, QueryError> {
+        let ctx = SessionContext::new_with_config(session_config());
+        functions::register(&ctx);
+        let mut stores = Vec::with_capacity(tables.len());
+        for table in tables {
+            if table.store.unavailable.is_none() {
+                let provider = retained(&ctx.state(), &table, now_ms).await?;
+                ctx.register_table(TableReference::bare(table.store.id.as_str()), provider)?;
+            }
+            stores.push(table.store);
+        }
+        Ok(QueryEngine { ctx, stores })
+    }
+
+    /// The event data stores queries may name.
+    pub fn stores(&self) -> &[StoreRef] {
+        &self.stores
+    }
+
+    /// The underlying session, for callers that need DataFusion directly (the REPL's completer).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Lake SQL to the SQL DataFusion runs: parameters filled, stores named by their quoted ID,
+    /// `f(x).field` as `f(x)['field']`.
+    pub fn prepare(&self, sql: &str, params: &[(String, String)]) -> Result<String, QueryError> {
+        let sql = substitute_params(sql, params)?;
+        let sql = rewrite_table_refs(&sql, &self.stores)?;
+        Ok(rewrite_field_access(&sql))
+    }
+
+    /// Prepares, parses, checks (SELECT only) and plans one statement.
+    pub async fn logical_plan(
+        &self,
+        sql: &str,
+        params: &[(String, String)],
+    ) -> Result<LogicalPlan, QueryError> {
+        let sql = self.prepare(sql, params)?;
+        let state = self.ctx.state();
+        let statement = state.sql_to_statement(&sql, &Dialect::Generic)?;
+        check_read_only(&statement)?;
+        let plan = state.statement_to_plan(statement).await?;
+        SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false)
+            .verify_plan(&plan)?;
+        Ok(plan)
+    }
+
+    /// Runs `sql` and prints its rows to `out` as they arrive.
+    pub async fn execute(
+        &self,
+        sql: &str,
+        params: &[(String, String)],
+        format: PrintFormat,
+        out: &mut dyn Write,
+    ) -> Result<QueryStats, QueryError> {
+        let started = Instant::now();
+        let plan = self.physical_plan(sql, params).await?;
+        let mut writer = ResultWriter::new(format, plan.schema(), out);
+        let mut stream = execute_stream(Arc::clone(&plan), self.ctx.task_ctx())?;
+        while let Some(batch) = stream.next().await {
+            writer.write(&batch?)?;
+        }
+        let rows = writer.finish()?;
+        Ok(stats(&plan, rows, started))
+    }
+
+    /// Runs `sql` and returns all its rows, with the figures of the run.
+    pub async fn collect(
+        &self,
+        sql: &str,
+        params: &[(String, String)],
+    ) -> Result<(Vec<RecordBatch>, QueryStats), QueryError> {
+        let started = Instant::now();
+        let plan = self.physical_plan(sql, params).await?;
+        let batches =
+            datafusion::physical_plan::collect(Arc::clone(&plan), self.ctx.task_ctx()).await?;
+        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+        Ok((batches, stats(&plan, rows, started)))
+    }
+
+    async fn physical_plan(
+        &self,
+        sql: &str,
+        params: &[(String, String)],
+    ) -> Result<Arc<dyn ExecutionPlan>, QueryError> {
+        let plan = self.logical_plan(sql, params).await?;
+        Ok(self.ctx.state().create_physical_plan(&plan).await?)
+    }
+}
+
+fn stats(plan: &Arc<dyn ExecutionPlan>, rows: u64, started: Instant) -> QueryStats {
+    let mut stats = QueryStats {
+        rows,
+        elapsed: started.elapsed(),
+        ..QueryStats::default()
+    };
+    stats.add_scan_metrics(plan);
+    stats.files = count_files(plan);
+    stats
+}
+
+/// Files the plan's Parquet scans were given.
+fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
+    let own = plan
+        .downcast_ref::<DataSourceExec>()
+        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+        .map_or(0, |scan| {
+            scan.file_groups.iter().map(|g| g.len() as u64).sum::<u64>()
+        });
+    own + plan.children().into_iter().map(count_files).sum::<u64>()
+}
+
+/// The store's files as a table, seen through a filter that hides expired events.
+async fn retained(
+    state: &SessionState,
+    table: &StoreTable,
+    now_ms: i64,
+) -> Result<Arc<dyn TableProvider>, QueryError> {
+    let files = files_table(state, table).await?;
+    let cutoff = now_ms - i64::from(table.retention_days) * DAY_MS;
+    let plan = LogicalPlanBuilder::scan("events", provider_as_source(files), None)?
+        .filter(col("eventtime").gt_eq(lit(ScalarValue::TimestampMillisecond(Some(cutoff), None))))?
+        .build()?;
+    Ok(Arc::new(ViewTable::new(plan, None)))
+}
+
+async fn files_table(
+    state: &SessionState,
+    table: &StoreTable,
+) -> Result<Arc<dyn TableProvider>, QueryError> {
+    if table.files.is_empty() {
+        let schema = table
+            .schema
+            .clone()
+            .unwrap_or_else(|| Arc::new(arrow::datatypes::Schema::empty()));
+        return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
+    }
+    let urls = table
+        .files
+        .iter()
+        .map(|path| file_url(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
+    // Every file is named explicitly, so any extension will do.
+    let options = ListingOptions::new(Arc::new(format)).with_file_extension("");
+    let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options);
+    let config = match &table.schema {
+        Some(schema) => config.with_schema(Arc::clone(schema)),
+        None => config.infer_schema(state).await?,
+    };
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+fn file_url(path: &Path) -> Result<ListingTableUrl, QueryError> {
+    let fail = |message: String| QueryError::DataFile {
+        path: path.display().to_string(),
+        message,
+    };
+    let text = path
+        .to_str()
+        .ok_or_else(|| fail("the path is not UTF-8".into()))?;
+    if text.contains(['*', '?', '[']) {
+        return Err(fail("the path holds glob characters".into()));
+    }
+    ListingTableUrl::parse(text).map_err(|e| fail(e.to_string()))
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

@@ -1,0 +1,273 @@
+//! Tests of the query engine over Parquet files written here with the integration schema.
+
+use super::*;
+use crate::event::schema::integration_schema;
+use arrow::array::AsArray;
+use arrow::datatypes::DataType;
+use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
+use serde_json::json;
+
+const ID: &str = "074365db-2079-4c18-ab83-e753897b74fe";
+/// 2023-02-01 00:00:00 UTC: "now" for the retention cut-off.
+const NOW_MS: i64 = 1_675_209_600_000;
+/// 2023-01-30 22:22:30 UTC.
+const T0: i64 = 1_675_117_350_000;
+
+fn event(n: i64, principal: &str, visibility: Option<&str>) -> serde_json::Value {
+    let mut params = serde_json::Map::new();
+    if let Some(v) = visibility {
+        params.insert("visibility".into(), json!(v));
+    }
+    json!({
+        "eventversion": "1.0", "eventcategory": "ActivityAuditLog", "eventtype": "ActivityLog",
+        "eventid": format!("id-{n}"), "eventtime": T0 + n * 10_000, "awsregion": "us-east-1",
+        "recipientaccountid": "123456789012",
+        "metadata": {"ingestiontime": "2023-01-31 00:00:00.000", "channelarn": "arn:ch"},
+        "eventdata": {
+            "version": "1.0",
+            "useridentity": {"type": "User", "principalid": principal,
+                             "details": {"displayName": format!("User {principal}")}},
+            "eventsource": "okta.system-log-events", "eventname": "user.session.start",
+            "eventtime": "2023-01-30T22:22:30Z", "uid": format!("uid-{n}"),
+            "requestparameters": params, "recipientaccountid": "123456789012"
+        },
+        "eventjson": "{}", "eventjsonchecksum": "x"
+    })
+}
+
+/// Writes events (sorted by time) to a Parquet file, two rows per row group.
+fn write_parquet(dir: &Path, name: &str, events: &[serde_json::Value]) -> PathBuf {
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    let mut reader = arrow::json::ReaderBuilder::new(integration_schema())
+        .build(text.as_bytes())
+        .unwrap();
+    let batch = reader.next().unwrap().unwrap();
+    let path = dir.join(name);
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(2))
+        .build();
+    let mut writer = ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    path
+}
+
+fn store_ref(id: &str, name: &str) -> StoreRef {
+    StoreRef {
+        id: id.into(),
+        name: name.into(),
+        arn: format!("arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/{id}"),
+        unavailable: None,
+    }
+}
+
+/// One store `okta-logs` of six events 10 s apart from T0, plus an empty store `empty.one`.
+async fn engine(dir: &Path, retention_days: u32) -> QueryEngine {
+    let events: Vec<_> = (0..6)
+        .map(|n| {
+            let principal = if n % 2 == 0 { "alice" } else { "bob" };
+            event(n, principal, (n == 3).then_some("public"))
+        })
+        .collect();
+    let file = write_parquet(dir, "a.parquet", &events);
+    let tables = vec![
+        StoreTable {
+            store: store_ref(ID, "okta-logs"),
+            schema: Some(integration_schema()),
+            retention_days,
+            files: vec![file],
+        },
+        StoreTable {
+            store: store_ref("181660c8-d56d-4ec1-aa32-c1713fb3bca3", "empty.one"),
+            schema: Some(integration_schema()),
+            retention_days: 7,
+            files: vec![],
+        },
+    ];
+    QueryEngine::new(tables, NOW_MS).await.unwrap()
+}
+
+/// The first column of the result, as text.
+async fn strings(engine: &QueryEngine, sql: &str) -> Vec<Option<String>> {
+    let (batches, _) = engine
+        .collect(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut out = Vec::new();
+    for b in batches {
+        let col = arrow::compute::cast(b.column(0), &DataType::Utf8).unwrap();
+        out.extend(col.as_string::<i32>().iter().map(|v| v.map(str::to_string)));
+    }
+    out
+}
+
+fn some(values: &[&str]) -> Vec<Option<String>> {
+    values.iter().map(|v| Some(v.to_string())).collect()
+}
+
+#[tokio::test]
+async fn dot_paths_ignore_case_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    let want = some(&["alice", "bob"]);
+    for sql in [
+        format!(
+            "SELECT eventData.userIdentity.principalId FROM {ID} GROUP BY eventData.userIdentity.principalId ORDER BY eventData.userIdentity.principalId"
+        ),
+        format!("SELECT eventdata.useridentity.principalid AS p FROM {ID} GROUP BY 1 ORDER BY p"),
+        "SELECT DISTINCT e.EVENTDATA.userIdentity.principalID FROM okta-logs e WHERE e.eventData.eventSource = 'okta.system-log-events' ORDER BY 1".to_string(),
+    ] {
+        assert_eq!(strings(&engine, &sql).await, want, "{sql}");
+    }
+}
+
+#[tokio::test]
+async fn element_at_reads_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    let sql = format!(
+        "SELECT element_at(eventData.userIdentity.details, 'displayName') FROM {ID} \
+         WHERE element_at(eventData.requestParameters, 'visibility') = 'public'"
+    );
+    assert_eq!(strings(&engine, &sql).await, some(&["User bob"]));
+    let sql = format!("SELECT count(element_at(eventData.requestParameters, 'nope')) FROM {ID}");
+    assert_eq!(strings(&engine, &sql).await, some(&["0"]));
+}
+
+#[tokio::test]
+async fn timestamps_compare_with_string_literals_and_prune() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    // Events at 22:22:30, :40, :50, 22:23:00, :10, :20.
+    let sql = format!(
+        "SELECT eventid FROM {ID} WHERE eventTime > '2023-01-30 22:22:30.000' \
+         AND eventTime < '2023-01-30 22:23:00' ORDER BY eventTime"
+    );
+    assert_eq!(strings(&engine, &sql).await, some(&["id-1", "id-2"]));
+    let (_, all) = engine
+        .collect(&format!("SELECT eventid FROM {ID}"), &[])
+        .await
+        .unwrap();
+    assert_eq!(all.rows_scanned, 6);
+    let late = format!("SELECT eventid FROM {ID} WHERE eventTime >= '2023-01-30 22:23:10'");
+    let (_, some_rows) = engine.collect(&late, &[]).await.unwrap();
+    assert_eq!(some_rows.rows, 2);
+    assert!(some_rows.rows_scanned <= 2, "{some_rows:?}");
+    assert!(some_rows.bytes_scanned > 0 && some_rows.bytes_scanned < all.bytes_scanned);
+    assert_eq!(some_rows.files, 1);
+}
+
+#[tokio::test]
+async fn retention_hides_expired_events() {
+    let dir = tempfile::tempdir().unwrap();
+    // NOW is 1 day 1 hour 37 minutes after T0: a 1-day retention hides everything,
+    // and the first events are 25.6 h old.
+    let hidden = engine(dir.path(), 1).await;
+    let sql = format!("SELECT count(*) FROM {ID}");
+    assert_eq!(strings(&hidden, &sql).await, some(&["0"]));
+    let kept = engine(dir.path(), 2).await;
+    assert_eq!(strings(&kept, &sql).await, some(&["6"]));
+}
+
+#[tokio::test]
+async fn stores_by_name_arn_and_empty_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    let arn = format!("arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/{ID}");
+    for from in [
+        "okta-logs",
+        arn.as_str(),
+        "\"074365DB-2079-4C18-AB83-E753897B74FE\"",
+    ] {
+        let sql = format!("SELECT count(*) FROM {from}");
+        assert_eq!(strings(&engine, &sql).await, some(&["6"]), "{sql}");
+    }
+    let sql = "SELECT count(*) FROM empty.one WHERE eventData.eventName = 'x'";
+    assert_eq!(strings(&engine, sql).await, some(&["0"]));
+    let sql = format!("SELECT count(*) FROM {ID} a JOIN empty.one b ON a.eventid = b.eventid");
+    assert_eq!(strings(&engine, &sql).await, some(&["0"]));
+}
+
+#[tokio::test]
+async fn lake_sample_query_runs_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    let sql = std::fs::read_to_string(
+        "/work/shared/conformance/lake-sample-queries/integration/q5-integration.sql",
+    )
+    .unwrap_or_else(|_| {
+        format!(
+            "SELECT eventData.eventTime as eventTime, \
+             element_at(eventData.userIdentity.details, 'displayName') as displayName \
+             FROM {ID} where eventData.eventSource='okta.system-log-events' \
+             and eventTime > '2023-01-30 22:22:30.000' and eventTime < '2023-01-31 22:23:12.000'"
+        )
+    });
+    let (batches, stats) = engine.collect(&sql, &[]).await.unwrap();
+    assert_eq!(stats.rows, 5);
+    let names = batches[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect::<Vec<_>>();
+    assert!(names.contains(&"displayname".to_string()), "{names:?}");
+}
+
+#[tokio::test]
+async fn errors_say_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    let err = |sql: &'static str| {
+        let engine = &engine;
+        async move { engine.collect(sql, &[]).await.unwrap_err().to_string() }
+    };
+    let unknown = err("SELECT * FROM 00000000-0000-0000-0000-000000000000").await;
+    assert!(unknown.contains(&format!("okta-logs ({ID})")), "{unknown}");
+    let insert = err("INSERT INTO t VALUES (1)").await;
+    assert!(insert.contains("only SELECT"), "{insert}");
+    let parse = err("SELECT a b c FROM okta-logs WHERE x = 'open").await;
+    assert!(parse.contains("SQL error"), "{parse}");
+    let column = err("SELECT eventData.nope FROM okta-logs").await;
+    assert!(column.contains("nope"), "{column}");
+    let params = engine
+        .collect("SELECT * FROM ${eds}", &[])
+        .await
+        .unwrap_err();
+    assert!(params.to_string().contains("${eds}"), "{params}");
+}
+
+#[tokio::test]
+async fn execute_prints_nested_json_and_counts_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    let mut out = Vec::new();
+    let params = vec![("eds".to_string(), "okta-logs".to_string())];
+    let sql = "SELECT eventTime, eventData.userIdentity FROM ${eds} WHERE eventid = 'id-0'";
+    let stats = engine
+        .execute(sql, &params, PrintFormat::Ndjson, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(stats.rows, 1);
+    let row: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(row["eventtime"], json!("2023-01-30 22:22:30.000"));
+    // Named after the field, as Lake names it, and nested maps as objects.
+    assert_eq!(
+        row["useridentity"]["details"]["displayName"],
+        json!("User alice")
+    );
+    assert!(stats.to_string().starts_with("1 row in "), "{stats}");
+}
+
+#[test]
+fn glob_characters_in_paths_are_refused() {
+    let err = file_url(Path::new("/tmp/a[1].parquet")).unwrap_err();
+    assert!(err.to_string().contains("glob"), "{err}");
+    assert!(file_url(Path::new("/tmp/a.parquet")).is_ok());
+}
