@@ -36,12 +36,14 @@ pub struct PutArgs {
 }
 
 #[derive(Debug, Parser)]
-#[command(after_help = "Formats are recognised from content: NDJSON (one eventData object per \
+#[command(
+    after_help = "Formats are recognised from content: NDJSON (one eventData object per \
 line), a JSON array of eventData objects or of {id, eventData, eventDataChecksum}, or a \
 PutAuditEvents request file; gzip is detected too. Directories are read recursively.
 
 Exit status: 0 when every event was accepted, 3 when some events or files were refused \
-(see the summary and --rejects), 1 on an error that stopped the run.")]
+(see the summary and --rejects), 1 on an error that stopped the run."
+)]
 pub struct IngestArgs {
     /// The channel to ingest through: its ARN, its ID or its name
     #[arg(long, value_name = "ARN")]
@@ -64,15 +66,22 @@ pub struct IngestArgs {
 }
 
 #[derive(Debug, Parser)]
-#[command(after_help = "FROM takes an event data store's ID (bare, as in CloudTrail Lake), its \
+#[command(
+    after_help = "FROM takes an event data store's ID (bare, as in CloudTrail Lake), its \
 name or its ARN. Example:
-  auditlake query \"SELECT eventData.eventName, count(*) AS n FROM my-events GROUP BY 1 ORDER BY n DESC\"")]
+  auditlake query \"SELECT eventData.eventName, count(*) AS n FROM my-events GROUP BY 1 ORDER BY n DESC\""
+)]
 pub struct QueryArgs {
     /// The SQL statement (or use -f)
     #[arg(value_name = "SQL", required_unless_present = "file")]
     pub sql: Option<String>,
     /// Read the statement from FILE
-    #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with = "sql")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "sql"
+    )]
     pub file: Option<PathBuf>,
     /// Fill ${KEY} in the statement with VALUE (repeatable)
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
@@ -161,8 +170,9 @@ pub fn put_audit_events(root: &Path, a: PutArgs) -> anyhow::Result<ExitCode> {
         (None, Some(events)) => {
             let text = inline_or_file(events)?;
             PutAuditEventsRequest {
-                audit_events: serde_json::from_str(&text)
-                    .context("--audit-events is not a JSON list of {id, eventData, eventDataChecksum}")?,
+                audit_events: serde_json::from_str(&text).context(
+                    "--audit-events is not a JSON list of {id, eventData, eventDataChecksum}",
+                )?,
                 ..PutAuditEventsRequest::default()
             }
         }
@@ -189,7 +199,8 @@ pub async fn ingest(root: &Path, a: IngestArgs) -> anyhow::Result<ExitCode> {
     let writer = StoreWriter::open(root)?;
     let catalog = Catalog::load(root)?;
     let caller = caller(&catalog, a.caller_account_id);
-    let target = ingest::target::resolve(&catalog, &a.channel_arn, &caller, a.external_id.as_deref())?;
+    let target =
+        ingest::target::resolve(&catalog, &a.channel_arn, &caller, a.external_id.as_deref())?;
     let options = IngestOptions {
         rejects: a.rejects.clone(),
         progress: std::io::stderr().is_terminal(),
@@ -203,21 +214,42 @@ pub async fn ingest(root: &Path, a: IngestArgs) -> anyhow::Result<ExitCode> {
         print_json(&summary)?;
     } else {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "files:    {} ({} could not be read)", summary.files, summary.files_failed.len())?;
-        writeln!(out, "events:   {} read, {} accepted, {} refused", summary.events, summary.accepted, summary.events - summary.accepted)?;
+        writeln!(
+            out,
+            "files:    {} ({} could not be read)",
+            summary.files,
+            summary.files_failed.len()
+        )?;
+        writeln!(
+            out,
+            "events:   {} read, {} accepted, {} refused",
+            summary.events,
+            summary.accepted,
+            summary.events - summary.accepted
+        )?;
         for (code, n) in &summary.failed {
             writeln!(out, "  {code}: {n}")?;
         }
         for (file, why) in &summary.files_failed {
             writeln!(out, "  {file}: {why}")?;
         }
-        writeln!(out, "commits:  {} in {:.1} s ({:.0} events/s)", summary.commits, summary.seconds, summary.accepted as f64 / summary.seconds.max(1e-9))?;
+        writeln!(
+            out,
+            "commits:  {} in {:.1} s ({:.0} events/s)",
+            summary.commits,
+            summary.seconds,
+            summary.accepted as f64 / summary.seconds.max(1e-9)
+        )?;
         if let Some(path) = &a.rejects {
             writeln!(out, "refused events written to {}", path.display())?;
         }
     }
     let complete = summary.accepted == summary.events && summary.files_failed.is_empty();
-    Ok(if complete { ExitCode::SUCCESS } else { ExitCode::from(EXIT_PARTIAL) })
+    Ok(if complete {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PARTIAL)
+    })
 }
 
 pub async fn query(root: &Path, a: QueryArgs) -> anyhow::Result<ExitCode> {
@@ -259,12 +291,30 @@ pub fn verify(root: &Path, a: VerifyArgs) -> anyhow::Result<ExitCode> {
     for eds in stores {
         let report = store::verify::verify(&reader, eds.id())?;
         for m in &report.mismatches {
-            writeln!(out, "{} {}: eventid {}: {}", eds.name, m.file.display(), m.event_id, m.problem)?;
+            writeln!(
+                out,
+                "{} {}: eventid {}: {}",
+                eds.name,
+                m.file.display(),
+                m.event_id,
+                m.problem
+            )?;
         }
-        writeln!(out, "{} ({}): {} events checked, {} mismatched", eds.name, eds.id(), report.checked, report.mismatches.len())?;
+        writeln!(
+            out,
+            "{} ({}): {} events checked, {} mismatched",
+            eds.name,
+            eds.id(),
+            report.checked,
+            report.mismatches.len()
+        )?;
         bad += report.mismatches.len() as u64;
     }
-    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 pub async fn compact(root: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
@@ -277,7 +327,11 @@ pub async fn compact(root: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
     catalog.save(root)?;
     let ids: Vec<String> = match &a.event_data_store {
         Some(key) => vec![catalog.find_event_data_store(key)?.id().to_string()],
-        None => catalog.event_data_stores.iter().map(|e| e.id().to_string()).collect(),
+        None => catalog
+            .event_data_stores
+            .iter()
+            .map(|e| e.id().to_string())
+            .collect(),
     };
     for id in ids {
         let report = store::compact::compact(&writer, &catalog, &id).await?;

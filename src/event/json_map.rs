@@ -40,7 +40,10 @@ pub fn value_text(raw: &RawValue) -> Result<Cow<'_, str>, serde_json::Error> {
     if text.starts_with('"') {
         return serde_json::from_str::<Cow<'_, str>>(text);
     }
-    if !text.bytes().any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    {
         return Ok(Cow::Borrowed(text));
     }
     let value: serde_json::Value = serde_json::from_str(text)?;
@@ -93,14 +96,26 @@ mod tests {
     #[test]
     fn values_become_strings_or_compact_json() {
         let got = map(r#"{"s":"a\"b","n":1.5,"b":true,"o":{ "x" : [1, 2] },"z":null}"#);
-        let want = [("s", "a\"b"), ("n", "1.5"), ("b", "true"), ("o", r#"{"x":[1,2]}"#), ("z", "null")];
-        let want: Vec<_> = want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let want = [
+            ("s", "a\"b"),
+            ("n", "1.5"),
+            ("b", "true"),
+            ("o", r#"{"x":[1,2]}"#),
+            ("z", "null"),
+        ];
+        let want: Vec<_> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         assert_eq!(got, want);
     }
 
     #[test]
     fn duplicate_keys_keep_the_last_value() {
-        assert_eq!(map(r#"{"k":"1","k":"2"}"#), vec![("k".to_string(), "2".to_string())]);
+        assert_eq!(
+            map(r#"{"k":"1","k":"2"}"#),
+            vec![("k".to_string(), "2".to_string())]
+        );
     }
 
     #[test]

@@ -161,13 +161,21 @@ impl IntegrationBatchBuilder {
         self.event_name.append_value(&event.event_name);
         self.event_time_text.append_value(&event.event_time);
         self.uid.append_value(&event.uid);
-        append_map(&mut self.request_parameters, event.request_parameters.as_ref())?;
-        append_map(&mut self.response_elements, event.response_elements.as_ref())?;
+        append_map(
+            &mut self.request_parameters,
+            event.request_parameters.as_ref(),
+        )?;
+        append_map(
+            &mut self.response_elements,
+            event.response_elements.as_ref(),
+        )?;
         self.error_code.append_option(event.error_code.as_deref());
-        self.error_message.append_option(event.error_message.as_deref());
+        self.error_message
+            .append_option(event.error_message.as_deref());
         self.source_ip_address
             .append_option(event.source_ip_address.as_deref());
-        self.data_recipient.append_value(&event.recipient_account_id);
+        self.data_recipient
+            .append_value(&event.recipient_account_id);
         append_map(
             &mut self.additional_event_data,
             event.additional_event_data.as_ref(),
@@ -256,7 +264,10 @@ mod tests {
     #[test]
     fn checksum_matches_openssl() {
         // printf %s '{"a":1}' | openssl dgst -binary -sha256 | base64
-        assert_eq!(checksum(r#"{"a":1}"#), "AVq9f1zFei3ZS3WQ8ErYCEJzkF7jPsXOvq5iJ2qX+GI=");
+        assert_eq!(
+            checksum(r#"{"a":1}"#),
+            "AVq9f1zFei3ZS3WQ8ErYCEJzkF7jPsXOvq5iJ2qX+GI="
+        );
     }
 
     #[test]
@@ -264,12 +275,17 @@ mod tests {
         let payload = r#"{"version":"1.0","userIdentity":{"type":"User","principalId":"alice"},"eventSource":"app","eventName":"Login","eventTime":"2026-01-02T03:04:05Z","UID":"u-1","recipientAccountId":"123456789012","requestParameters":{"a":{"b":2}}}"#;
         let event = validate(payload, "123456789012").unwrap();
         let arn = "arn:aws:cloudtrail:us-east-1:123456789012:channel/x";
-        let mut builder = IntegrationBatchBuilder::new(Enrichment::now("us-east-1", "123456789012", arn));
+        let mut builder =
+            IntegrationBatchBuilder::new(Enrichment::now("us-east-1", "123456789012", arn));
         let id = builder.append(&event, payload, &checksum(payload)).unwrap();
         let batch = builder.finish().unwrap();
         assert_eq!(batch.num_rows(), 1);
         assert_eq!(batch.schema(), integration_schema());
-        let ids = batch.column(schema::col::EVENT_ID).as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+        let ids = batch
+            .column(schema::col::EVENT_ID)
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
         assert_eq!(ids.value(0), id);
         assert!(builder.is_empty());
     }

@@ -93,13 +93,18 @@ pub fn integration_schema() -> SchemaRef {
 static MANAGEMENT: LazyLock<SchemaRef> = LazyLock::new(|| {
     let session_issuer = structure(
         "sessionissuer",
-        ["type", "principalid", "arn", "accountid", "username"].map(utf8).to_vec(),
+        ["type", "principalid", "arn", "accountid", "username"]
+            .map(utf8)
+            .to_vec(),
     );
     let web_id = structure(
         "webidfederationdata",
         vec![utf8("federatedprovider"), string_map("attributes")],
     );
-    let attributes = structure("attributes", vec![utf8("creationdate"), utf8("mfaauthenticated")]);
+    let attributes = structure(
+        "attributes",
+        vec![utf8("creationdate"), utf8("mfaauthenticated")],
+    );
     let session_context = structure(
         "sessioncontext",
         vec![
@@ -112,9 +117,16 @@ static MANAGEMENT: LazyLock<SchemaRef> = LazyLock::new(|| {
         ],
     );
     let on_behalf_of = structure("onbehalfof", vec![utf8("userid"), utf8("identitystorearn")]);
-    let mut identity: Vec<Field> = ["type", "principalid", "arn", "accountid", "accesskeyid", "username"]
-        .map(utf8)
-        .to_vec();
+    let mut identity: Vec<Field> = [
+        "type",
+        "principalid",
+        "arn",
+        "accountid",
+        "accesskeyid",
+        "username",
+    ]
+    .map(utf8)
+    .to_vec();
     identity.extend([
         session_context,
         utf8("invokedby"),
@@ -162,7 +174,9 @@ static MANAGEMENT: LazyLock<SchemaRef> = LazyLock::new(|| {
         utf8("eventcategory"),
         structure(
             "tlsdetails",
-            ["tlsversion", "ciphersuite", "clientprovidedhostheader"].map(utf8).to_vec(),
+            ["tlsversion", "ciphersuite", "clientprovidedhostheader"]
+                .map(utf8)
+                .to_vec(),
         ),
         utf8("sessioncredentialfromconsole"),
         utf8("eventjson"),

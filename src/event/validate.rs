@@ -125,8 +125,7 @@ fn object<'a>(
             format!("{name} is larger than {} kB", max / 1024),
         ));
     }
-    JsonMap::parse(raw)
-        .map_err(|e| EventError::new(ErrorCode::InvalidData, format!("{name}: {e}")))
+    JsonMap::parse(raw).map_err(|e| EventError::new(ErrorCode::InvalidData, format!("{name}: {e}")))
 }
 
 /// Parses `yyyy-MM-ddTHH:mm:ssZ` (UTC, no fraction), the only form Lake accepts.
@@ -139,9 +138,9 @@ pub fn parse_event_time(text: &str) -> Option<i64> {
         return None;
     }
     let num = |range: std::ops::Range<usize>| -> Option<u32> {
-        b[range]
-            .iter()
-            .try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32))
+        b[range].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+        })
     };
     let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
     let time = chrono::NaiveTime::from_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
@@ -168,7 +167,10 @@ pub fn validate<'a>(payload: &'a str, owner_account: &str) -> Result<EventData<'
     })?;
     let version = required(raw.version, "version")?;
     let identity = raw.user_identity.ok_or_else(|| {
-        EventError::new(ErrorCode::FieldNotFound, "required field userIdentity is missing")
+        EventError::new(
+            ErrorCode::FieldNotFound,
+            "required field userIdentity is missing",
+        )
     })?;
     let user_type = required(identity.r#type, "userIdentity.type")?;
     let principal_id = required(identity.principal_id, "userIdentity.principalId")?;
@@ -179,7 +181,11 @@ pub fn validate<'a>(payload: &'a str, owner_account: &str) -> Result<EventData<'
     let recipient_account_id = required(raw.recipient_account_id, "recipientAccountId")?;
 
     check_len(Some(&version), "version", limits::VERSION)?;
-    check_len(Some(&user_type), "userIdentity.type", limits::USER_IDENTITY_TYPE)?;
+    check_len(
+        Some(&user_type),
+        "userIdentity.type",
+        limits::USER_IDENTITY_TYPE,
+    )?;
     for (value, name) in [
         (Some(&*principal_id), "userIdentity.principalId"),
         (raw.user_agent.as_deref(), "userAgent"),
@@ -190,7 +196,11 @@ pub fn validate<'a>(payload: &'a str, owner_account: &str) -> Result<EventData<'
         check_len(value, name, limits::LONG_STRING)?;
     }
     check_len(raw.error_code.as_deref(), "errorCode", limits::ERROR_FIELD)?;
-    check_len(raw.error_message.as_deref(), "errorMessage", limits::ERROR_FIELD)?;
+    check_len(
+        raw.error_message.as_deref(),
+        "errorMessage",
+        limits::ERROR_FIELD,
+    )?;
 
     let event_time_ms = parse_event_time(&event_time).ok_or_else(|| {
         EventError::new(
@@ -282,21 +292,33 @@ mod tests {
 
     #[test]
     fn bad_values_are_invalid_data() {
-        assert_eq!(code(&event(r#","sourceIPAddress":"10.0.0.300""#)), ErrorCode::InvalidData);
+        assert_eq!(
+            code(&event(r#","sourceIPAddress":"10.0.0.300""#)),
+            ErrorCode::InvalidData
+        );
         assert!(validate(&event(r#","sourceIPAddress":"2001:db8::1""#), OWNER).is_ok());
         let text = event("").replace("2026-01-02T03:04:05Z", "2026-01-02 03:04:05");
         assert_eq!(code(&text), ErrorCode::InvalidData);
         let text = event("").replace("2026-01-02T03:04:05Z", "2026-02-30T03:04:05Z");
         assert_eq!(code(&text), ErrorCode::InvalidData);
         assert_eq!(code("not json"), ErrorCode::InvalidData);
-        assert_eq!(code(&event(r#","requestParameters":[1]"#)), ErrorCode::InvalidData);
+        assert_eq!(
+            code(&event(r#","requestParameters":[1]"#)),
+            ErrorCode::InvalidData
+        );
     }
 
     #[test]
     fn limits_give_field_too_long() {
         let long = "x".repeat(257);
-        assert_eq!(code(&event(&format!(r#","errorCode":"{long}""#))), ErrorCode::FieldTooLong);
-        let big = format!(r#","additionalEventData":{{"k":"{}"}}"#, "y".repeat(29 * 1024));
+        assert_eq!(
+            code(&event(&format!(r#","errorCode":"{long}""#))),
+            ErrorCode::FieldTooLong
+        );
+        let big = format!(
+            r#","additionalEventData":{{"k":"{}"}}"#,
+            "y".repeat(29 * 1024)
+        );
         assert_eq!(code(&event(&big)), ErrorCode::FieldTooLong);
         // 256 characters of a multi-byte letter is within the limit.
         let wide = "é".repeat(256);
@@ -305,6 +327,9 @@ mod tests {
 
     #[test]
     fn recipient_must_be_the_owner() {
-        assert_eq!(validate(&event(""), "999999999999").unwrap_err().code, ErrorCode::InvalidRecipient);
+        assert_eq!(
+            validate(&event(""), "999999999999").unwrap_err().code,
+            ErrorCode::InvalidRecipient
+        );
     }
 }

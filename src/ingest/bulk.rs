@@ -129,7 +129,10 @@ pub fn ingest_paths(
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             }
             if last_draw.elapsed() > Duration::from_millis(200) {
-                progress.update(bytes_read.load(Ordering::Relaxed), accepted.load(Ordering::Relaxed));
+                progress.update(
+                    bytes_read.load(Ordering::Relaxed),
+                    accepted.load(Ordering::Relaxed),
+                );
                 last_draw = Instant::now();
             }
         }
@@ -144,7 +147,11 @@ pub fn ingest_paths(
     progress.finish();
     if let Some(mut r) = rejects {
         r.flush().map_err(|e| IngestError::Io {
-            path: options.rejects.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            path: options
+                .rejects
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             source: e,
         })?;
     }
@@ -160,7 +167,10 @@ fn record_reject(
     rejects: Option<&mut std::io::BufWriter<std::fs::File>>,
     r: Rejected,
 ) -> Result<(), IngestError> {
-    *summary.failed.entry(r.error.code.as_str().to_string()).or_default() += 1;
+    *summary
+        .failed
+        .entry(r.error.code.as_str().to_string())
+        .or_default() += 1;
     if let Some(out) = rejects {
         let line = serde_json::json!({
             "location": r.location,
@@ -235,7 +245,10 @@ impl Worker<'_> {
                     )
                     .map_err(|e| (e, payload.to_string())),
                     Err(e) => Err((
-                        EventError::new(crate::event::ErrorCode::InvalidData, format!("not UTF-8 text: {e}")),
+                        EventError::new(
+                            crate::event::ErrorCode::InvalidData,
+                            format!("not UTF-8 text: {e}"),
+                        ),
                         String::from_utf8_lossy(match &event.payload {
                             source::Payload::Span(s, e) => &chunk.text[*s..*e],
                             source::Payload::Owned(t) => t.as_bytes(),
@@ -271,7 +284,8 @@ impl Worker<'_> {
         let batch = self.builder.finish()?;
         if self.files.is_empty() {
             for eds_id in &self.target.event_data_store_ids {
-                self.files.push(self.store.file_writer(eds_id, batch.schema())?);
+                self.files
+                    .push(self.store.file_writer(eds_id, batch.schema())?);
             }
         }
         for file in &mut self.files {
@@ -284,7 +298,10 @@ impl Worker<'_> {
     }
 
     fn commit(&mut self) -> Result<(), IngestError> {
-        let mut commits = self.commit_lock.lock().expect("commit lock is not poisoned");
+        let mut commits = self
+            .commit_lock
+            .lock()
+            .expect("commit lock is not poisoned");
         for file in self.files.drain(..) {
             if self.store.commit(file)?.is_some() {
                 *commits += 1;

@@ -44,7 +44,12 @@ pub fn put_audit_events(
     caller_account: &str,
 ) -> Result<PutAuditEventsResponse, IngestError> {
     let channel = request.channel_arn.as_deref().unwrap_or_default();
-    let target = target::resolve(catalog, channel, caller_account, request.external_id.as_deref())?;
+    let target = target::resolve(
+        catalog,
+        channel,
+        caller_account,
+        request.external_id.as_deref(),
+    )?;
     check_request(&request.audit_events)?;
     let (batch, response) = build_batch(&target, request)?;
     if batch.num_rows() > 0 {

@@ -51,7 +51,11 @@ pub struct AuditEvent {
     pub id: String,
     #[serde(rename = "eventData")]
     pub event_data: String,
-    #[serde(rename = "eventDataChecksum", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "eventDataChecksum",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub event_data_checksum: Option<String>,
 }
 
@@ -60,7 +64,11 @@ pub struct AuditEvent {
 pub struct PutAuditEventsRequest {
     #[serde(rename = "channelArn", default)]
     pub channel_arn: Option<String>,
-    #[serde(rename = "externalId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "externalId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub external_id: Option<String>,
     #[serde(rename = "auditEvents")]
     pub audit_events: Vec<AuditEvent>,
@@ -94,7 +102,9 @@ pub struct PutAuditEventsResponse {
 /// True when `id` is 1 to 128 characters of `[-_A-Za-z0-9]`.
 pub fn valid_event_id(id: &str) -> bool {
     (1..=MAX_ID_CHARS).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The request-level limits: event count, total size, id syntax and uniqueness.
@@ -107,7 +117,9 @@ pub fn check_request(events: &[AuditEvent]) -> Result<(), RequestError> {
     }
     let bytes: usize = events
         .iter()
-        .map(|e| e.event_data.len() + e.id.len() + e.event_data_checksum.as_ref().map_or(0, String::len))
+        .map(|e| {
+            e.event_data.len() + e.id.len() + e.event_data_checksum.as_ref().map_or(0, String::len)
+        })
         .sum();
     if bytes > MAX_REQUEST_BYTES {
         return Err(RequestError::Validation(format!(
@@ -155,15 +167,27 @@ mod tests {
 
     #[test]
     fn request_limits() {
-        assert_eq!(check_request(&[]).unwrap_err().aws_code(), "ValidationException");
+        assert_eq!(
+            check_request(&[]).unwrap_err().aws_code(),
+            "ValidationException"
+        );
         let many: Vec<_> = (0..101).map(|i| event(&i.to_string())).collect();
-        assert_eq!(check_request(&many).unwrap_err().aws_code(), "ValidationException");
+        assert_eq!(
+            check_request(&many).unwrap_err().aws_code(),
+            "ValidationException"
+        );
         assert!(check_request(&many[..100]).is_ok());
         let dup = [event("a"), event("b"), event("a")];
-        assert_eq!(check_request(&dup).unwrap_err().aws_code(), "DuplicatedAuditEventId");
+        assert_eq!(
+            check_request(&dup).unwrap_err().aws_code(),
+            "DuplicatedAuditEventId"
+        );
         let mut big = event("big");
         big.event_data = "x".repeat(MAX_REQUEST_BYTES);
-        assert_eq!(check_request(&[big]).unwrap_err().aws_code(), "ValidationException");
+        assert_eq!(
+            check_request(&[big]).unwrap_err().aws_code(),
+            "ValidationException"
+        );
     }
 
     #[test]
@@ -171,6 +195,9 @@ mod tests {
         let text = r#"{"channelArn":"arn:x","auditEvents":[{"id":"1","eventData":"{}","eventDataChecksum":"c"}]}"#;
         let request: PutAuditEventsRequest = serde_json::from_str(text).unwrap();
         assert_eq!(request.channel_arn.as_deref(), Some("arn:x"));
-        assert_eq!(request.audit_events[0].event_data_checksum.as_deref(), Some("c"));
+        assert_eq!(
+            request.audit_events[0].event_data_checksum.as_deref(),
+            Some("c")
+        );
     }
 }

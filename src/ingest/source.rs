@@ -112,10 +112,19 @@ impl<R: Read> Read for Counting<R> {
 /// Opens a file, decompressing it when its first bytes are the gzip magic number.
 pub fn open(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<Box<dyn BufRead + Send>> {
     let file = File::open(path)?;
-    let mut reader = BufReader::with_capacity(1 << 20, Counting { inner: file, counter });
+    let mut reader = BufReader::with_capacity(
+        1 << 20,
+        Counting {
+            inner: file,
+            counter,
+        },
+    );
     let gz = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if gz {
-        Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(reader)))
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            MultiGzDecoder::new(reader),
+        ))
     } else {
         Box::new(reader)
     })
@@ -169,7 +178,9 @@ pub fn read_events(
             let mut text = first_line;
             reader.read_to_end(&mut text).map_err(io)?;
             match std::str::from_utf8(&text) {
-                Ok(t) if serde_json::from_str::<&RawValue>(t).is_ok() => emit_document(file, t, emit),
+                Ok(t) if serde_json::from_str::<&RawValue>(t).is_ok() => {
+                    emit_document(file, t, emit)
+                }
                 _ => {
                     let rest: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(text));
                     read_ndjson(file, Vec::new(), rest, emit)
@@ -250,8 +261,13 @@ fn read_ndjson(
 
 /// A whole JSON document: a PutAuditEvents request, an array of audit events or of
 /// eventData objects, or one eventData object.
-fn emit_document(file: &Arc<Path>, text: &str, emit: &mut dyn FnMut(Chunk)) -> Result<u64, FileError> {
-    let value: &RawValue = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+fn emit_document(
+    file: &Arc<Path>,
+    text: &str,
+    emit: &mut dyn FnMut(Chunk),
+) -> Result<u64, FileError> {
+    let value: &RawValue =
+        serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     let events: Vec<RawEvent> = if value.get().starts_with('[') {
         let items: Vec<&RawValue> =
             serde_json::from_str(value.get()).map_err(|e| format!("not valid JSON: {e}"))?;
@@ -311,7 +327,8 @@ mod tests {
 
     fn read(text: &str) -> Result<Vec<(u64, String)>, FileError> {
         let file: Arc<Path> = Arc::from(Path::new("t.json"));
-        let reader: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let reader: Box<dyn BufRead + Send> =
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
         let mut out = Vec::new();
         read_events(&file, reader, &mut |chunk| {
             for e in &chunk.events {
@@ -324,14 +341,22 @@ mod tests {
     #[test]
     fn ndjson_lines_keep_their_numbers() {
         let got = read("{\"a\":1}\n\n  {\"b\":2}\r\nnot json\n").unwrap();
-        assert_eq!(got, vec![(1, "{\"a\":1}".into()), (3, "{\"b\":2}".into()), (4, "not json".into())]);
+        assert_eq!(
+            got,
+            vec![
+                (1, "{\"a\":1}".into()),
+                (3, "{\"b\":2}".into()),
+                (4, "not json".into())
+            ]
+        );
     }
 
     #[test]
     fn arrays_and_requests() {
         let got = read("[{\"a\": 1}, {\"b\":2}]").unwrap();
         assert_eq!(got, vec![(1, "{\"a\": 1}".into()), (2, "{\"b\":2}".into())]);
-        let got = read("{\n \"auditEvents\": [{\"id\":\"x\",\"eventData\":\"{\\\"a\\\":1}\"}]\n}").unwrap();
+        let got = read("{\n \"auditEvents\": [{\"id\":\"x\",\"eventData\":\"{\\\"a\\\":1}\"}]\n}")
+            .unwrap();
         assert_eq!(got, vec![(1, "{\"a\":1}".into())]);
         let got = read("{\n \"a\": 1\n}").unwrap();
         assert_eq!(got, vec![(1, "{\n \"a\": 1\n}".into())]);
@@ -339,7 +364,11 @@ mod tests {
 
     #[test]
     fn cloudtrail_logs_and_garbage_are_file_errors() {
-        assert!(read("{\"Records\":[]}").unwrap_err().contains("auditlake import"));
+        assert!(
+            read("{\"Records\":[]}")
+                .unwrap_err()
+                .contains("auditlake import")
+        );
         assert!(read("hello").unwrap_err().contains("not JSON"));
     }
 

@@ -40,19 +40,21 @@ pub fn resolve(
             "{channel} is not a channel ARN (arn:aws:cloudtrail:REGION:ACCOUNT:channel/ID)"
         )));
     }
-    let found = catalog
-        .find_channel(channel)
-        .map_err(|_| RequestError::ChannelNotFound(format!("no channel {channel} in this store")))?;
+    let found = catalog.find_channel(channel).map_err(|_| {
+        RequestError::ChannelNotFound(format!("no channel {channel} in this store"))
+    })?;
     catalog::check_put_access(found, &catalog.account_id, caller_account, external_id)
         .map_err(|denied| RequestError::ChannelInsufficientPermission(denied.to_string()))?;
     let mut event_data_store_ids = Vec::new();
     for destination in &found.destinations {
-        let eds = catalog.find_event_data_store(&destination.location).map_err(|_| {
-            RequestError::ChannelNotFound(format!(
-                "channel {} delivers to {}, which no longer exists",
-                found.arn, destination.location
-            ))
-        })?;
+        let eds = catalog
+            .find_event_data_store(&destination.location)
+            .map_err(|_| {
+                RequestError::ChannelNotFound(format!(
+                    "channel {} delivers to {}, which no longer exists",
+                    found.arn, destination.location
+                ))
+            })?;
         if eds.category() != EventCategory::ActivityAuditLog {
             return Err(RequestError::ChannelUnsupportedSchema(format!(
                 "event data store {} holds {} events, not ActivityAuditLog",
@@ -92,7 +94,9 @@ mod tests {
         assert!(looks_like_channel_arn(
             "arn:aws:cloudtrail:us-east-1:123456789012:channel/4b8e4e47-7d9f-4bd5-a0bb-0a1d5d8b6a43"
         ));
-        assert!(!looks_like_channel_arn("arn:aws:cloudtrail:us-east-1:123:channel/x"));
+        assert!(!looks_like_channel_arn(
+            "arn:aws:cloudtrail:us-east-1:123:channel/x"
+        ));
         assert!(!looks_like_channel_arn(
             "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/x"
         ));

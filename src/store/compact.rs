@@ -67,7 +67,11 @@ pub async fn compact_if_fragmented(
     eds_id: &str,
 ) -> Result<Option<CompactReport>, StoreError> {
     let manifest = Manifest::load(&writer.store().data_dir(eds_id))?;
-    let small = manifest.files.iter().filter(|f| f.rows < SMALL_FILE_ROWS).count();
+    let small = manifest
+        .files
+        .iter()
+        .filter(|f| f.rows < SMALL_FILE_ROWS)
+        .count();
     if small < AUTO_COMPACT_FILES {
         return Ok(None);
     }

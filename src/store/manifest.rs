@@ -65,7 +65,8 @@ pub fn write_atomically(dir: &Path, name: &str, content: &[u8]) -> Result<(), St
     let target = dir.join(name);
     let result = (|| {
         let mut file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
-        file.write_all(content).map_err(|e| StoreError::io(&tmp, e))?;
+        file.write_all(content)
+            .map_err(|e| StoreError::io(&tmp, e))?;
         file.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
         std::fs::rename(&tmp, &target).map_err(|e| StoreError::io(&target, e))?;
         sync_dir(dir)
@@ -91,8 +92,10 @@ mod tests {
     fn round_trips_and_replaces() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Manifest::load(dir.path()).unwrap(), Manifest::default());
-        let mut m = Manifest::default();
-        m.version = 3;
+        let mut m = Manifest {
+            version: 3,
+            ..Manifest::default()
+        };
         m.files.push(FileEntry {
             name: "a.parquet".into(),
             rows: 2,

@@ -33,16 +33,25 @@ pub fn verify(store: &Store, eds_id: &str) -> Result<VerifyReport, StoreError> {
         let file = File::open(&path).map_err(|e| StoreError::io(&path, e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
         let mask = ProjectionMask::columns(builder.parquet_schema(), COLUMNS);
-        let reader = builder.with_projection(mask).with_batch_size(8192).build()?;
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(8192)
+            .build()?;
         for batch in reader {
             let batch = batch?;
             let column = |name: &str| {
                 batch
                     .column_by_name(name)
                     .and_then(|c| c.as_string_opt::<i32>())
-                    .ok_or_else(|| StoreError::Schema(format!("{}: no {name} column", path.display())))
+                    .ok_or_else(|| {
+                        StoreError::Schema(format!("{}: no {name} column", path.display()))
+                    })
             };
-            let (ids, json, sums) = (column(COLUMNS[0])?, column(COLUMNS[1])?, column(COLUMNS[2])?);
+            let (ids, json, sums) = (
+                column(COLUMNS[0])?,
+                column(COLUMNS[1])?,
+                column(COLUMNS[2])?,
+            );
             for row in 0..batch.num_rows() {
                 report.checked += 1;
                 let problem = if json.is_null(row) || sums.is_null(row) {

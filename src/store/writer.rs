@@ -26,7 +26,9 @@ const HIGH_CARDINALITY: &[&[&str]] = &[
 
 fn properties(schema: &arrow::datatypes::Schema) -> WriterProperties {
     let mut builder = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(1).expect("level 1 is valid"),
+        ))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("auditlake {}", env!("CARGO_PKG_VERSION")));
     for path in HIGH_CARDINALITY {
@@ -106,7 +108,9 @@ impl DataFileWriter {
 
     /// Bytes written so far plus what is buffered for the open row group.
     pub fn bytes(&self) -> usize {
-        self.writer.as_ref().map_or(0, |w| w.bytes_written() + w.in_progress_size())
+        self.writer
+            .as_ref()
+            .map_or(0, |w| w.bytes_written() + w.in_progress_size())
     }
 
     /// Appends a batch, sorted by eventtime first.
@@ -116,10 +120,7 @@ impl DataFileWriter {
         }
         let batch = sort_by_event_time(batch)?;
         let times = event_time_column(&batch)?;
-        if let (Some(min), Some(max)) = (
-            arrow::compute::min(times),
-            arrow::compute::max(times),
-        ) {
+        if let (Some(min), Some(max)) = (arrow::compute::min(times), arrow::compute::max(times)) {
             self.min_time_ms = self.min_time_ms.min(min);
             self.max_time_ms = self.max_time_ms.max(max);
         }
@@ -141,8 +142,12 @@ impl DataFileWriter {
             return Ok(None);
         }
         let file = writer.into_inner()?;
-        file.sync_all().map_err(|e| StoreError::io(&self.tmp_path, e))?;
-        let bytes = file.metadata().map_err(|e| StoreError::io(&self.tmp_path, e))?.len();
+        file.sync_all()
+            .map_err(|e| StoreError::io(&self.tmp_path, e))?;
+        let bytes = file
+            .metadata()
+            .map_err(|e| StoreError::io(&self.tmp_path, e))?
+            .len();
         let target = self.dir.join(&self.name);
         std::fs::rename(&self.tmp_path, &target).map_err(|e| StoreError::io(&target, e))?;
         sync_dir(&self.dir)?;

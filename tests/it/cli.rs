@@ -14,7 +14,8 @@ fn put_audit_events_answers_per_event_and_stores_the_good_ones() {
     let fx = Fixture::new();
     let good = event("u-1", "2026-03-01T10:00:00Z");
     let bad_ip = event("u-2", "2026-03-01T10:00:01Z").replace("2001:db8::7", "999.1.1.1");
-    let wrong_account = event("u-3", "2026-03-01T10:00:02Z").replace("123456789012", "210987654321");
+    let wrong_account =
+        event("u-3", "2026-03-01T10:00:02Z").replace("123456789012", "210987654321");
     let events = serde_json::json!([
         {"id": "ok", "eventData": good, "eventDataChecksum": checksum(&good)},
         {"id": "badip", "eventData": bad_ip},
@@ -38,7 +39,11 @@ fn put_audit_events_answers_per_event_and_stores_the_good_ones() {
         .collect();
     assert_eq!(
         codes,
-        [("badip", "InvalidData"), ("recipient", "InvalidRecipient"), ("sum", "InvalidChecksum")]
+        [
+            ("badip", "InvalidData"),
+            ("recipient", "InvalidRecipient"),
+            ("sum", "InvalidChecksum")
+        ]
     );
 
     let event_id = response["successful"][0]["eventID"].as_str().unwrap();
@@ -67,31 +72,59 @@ fn request_level_errors_fail_the_whole_request() {
     let dup = serde_json::json!([{"id": "a", "eventData": e}, {"id": "a", "eventData": e}]);
     let out = fx
         .cmd()
-        .args(["put-audit-events", "--channel-arn", &fx.channel_arn, "--audit-events", &dup.to_string()])
+        .args([
+            "put-audit-events",
+            "--channel-arn",
+            &fx.channel_arn,
+            "--audit-events",
+            &dup.to_string(),
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DuplicatedAuditEventId"));
 
     let one = serde_json::json!([{"id": "a", "eventData": e}]).to_string();
-    let missing = fx.channel_arn.replace(&fx.channel_arn[fx.channel_arn.len() - 4..], "0000");
+    let missing = fx
+        .channel_arn
+        .replace(&fx.channel_arn[fx.channel_arn.len() - 4..], "0000");
     let out = fx
         .cmd()
-        .args(["put-audit-events", "--channel-arn", &missing, "--audit-events", &one])
+        .args([
+            "put-audit-events",
+            "--channel-arn",
+            &missing,
+            "--audit-events",
+            &one,
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("ChannelNotFound"));
 
     let out = fx
         .cmd()
-        .args(["put-audit-events", "--channel-arn", "arn:aws:nope", "--audit-events", &one])
+        .args([
+            "put-audit-events",
+            "--channel-arn",
+            "arn:aws:nope",
+            "--audit-events",
+            &one,
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("InvalidChannelARN"));
 
     let out = fx
         .cmd()
-        .args(["put-audit-events", "--channel-arn", &fx.channel_arn, "--caller-account-id", "210987654321", "--audit-events", &one])
+        .args([
+            "put-audit-events",
+            "--channel-arn",
+            &fx.channel_arn,
+            "--caller-account-id",
+            "210987654321",
+            "--audit-events",
+            &one,
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("ChannelInsufficientPermission"));
@@ -112,28 +145,53 @@ fn a_resource_policy_lets_another_account_in_with_its_external_id() {
             "Condition": {"StringEquals": {"cloudtrail:ExternalId": "s3cret"}}
         }]
     });
-    json(fx.cmd().args(["put-resource-policy", "--resource-arn", &fx.channel_arn, "--resource-policy", &policy.to_string()]));
+    json(fx.cmd().args([
+        "put-resource-policy",
+        "--resource-arn",
+        &fx.channel_arn,
+        "--resource-policy",
+        &policy.to_string(),
+    ]));
     let e = event("u-1", "2026-03-01T10:00:00Z");
     let one = serde_json::json!([{"id": "a", "eventData": e}]).to_string();
     let put = |external: Option<&str>| {
         let mut cmd = fx.cmd();
-        cmd.args(["put-audit-events", "--channel-arn", &fx.channel_arn, "--caller-account-id", "210987654321", "--audit-events", &one]);
+        cmd.args([
+            "put-audit-events",
+            "--channel-arn",
+            &fx.channel_arn,
+            "--caller-account-id",
+            "210987654321",
+            "--audit-events",
+            &one,
+        ]);
         if let Some(x) = external {
             cmd.args(["--external-id", x]);
         }
         cmd.output().unwrap()
     };
     assert!(String::from_utf8_lossy(&put(None).stderr).contains("ChannelInsufficientPermission"));
-    assert!(String::from_utf8_lossy(&put(Some("wrong")).stderr).contains("ChannelInsufficientPermission"));
+    assert!(
+        String::from_utf8_lossy(&put(Some("wrong")).stderr)
+            .contains("ChannelInsufficientPermission")
+    );
     let ok = put(Some("s3cret"));
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert_eq!(fx.count(), 1);
 }
 
 #[test]
 fn a_stopped_store_takes_no_events_until_started() {
     let fx = Fixture::new();
-    json(fx.cmd().args(["stop-event-data-store-ingestion", "--event-data-store", &fx.eds_id]));
+    json(fx.cmd().args([
+        "stop-event-data-store-ingestion",
+        "--event-data-store",
+        &fx.eds_id,
+    ]));
     let request = serde_json::json!({
         "channelArn": fx.channel_arn,
         "auditEvents": [{"id": "a", "eventData": event("u-1", "2026-03-01T10:00:00Z")}]
@@ -141,10 +199,21 @@ fn a_stopped_store_takes_no_events_until_started() {
     let file = fx.path().join("request.json");
     std::fs::write(&file, request.to_string()).unwrap();
     let input = format!("file://{}", file.display());
-    let out = fx.cmd().args(["put-audit-events", "--cli-input-json", &input]).output().unwrap();
+    let out = fx
+        .cmd()
+        .args(["put-audit-events", "--cli-input-json", &input])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    json(fx.cmd().args(["start-event-data-store-ingestion", "--event-data-store", "app-events"]));
-    json(fx.cmd().args(["put-audit-events", "--cli-input-json", &input]));
+    json(fx.cmd().args([
+        "start-event-data-store-ingestion",
+        "--event-data-store",
+        "app-events",
+    ]));
+    json(
+        fx.cmd()
+            .args(["put-audit-events", "--cli-input-json", &input]),
+    );
     assert_eq!(fx.count(), 1);
 }
 
@@ -153,8 +222,19 @@ fn from_takes_the_bare_id_the_name_and_the_arn() {
     let fx = Fixture::new();
     let e = event("u-1", "2026-03-01T10:00:00Z");
     let one = serde_json::json!([{"id": "a", "eventData": e}]).to_string();
-    json(fx.cmd().args(["put-audit-events", "--channel-arn", &fx.channel_arn, "--audit-events", &one]));
-    for table in [fx.eds_id.clone(), fx.eds_id.to_uppercase(), "app-events".to_string(), fx.eds_arn.clone()] {
+    json(fx.cmd().args([
+        "put-audit-events",
+        "--channel-arn",
+        &fx.channel_arn,
+        "--audit-events",
+        &one,
+    ]));
+    for table in [
+        fx.eds_id.clone(),
+        fx.eds_id.to_uppercase(),
+        "app-events".to_string(),
+        fx.eds_arn.clone(),
+    ] {
         let rows = fx.query(&format!(
             "SELECT eventData.eventName AS name FROM {table} WHERE eventdata.useridentity.principalid = 'alice'"
         ));
@@ -166,17 +246,45 @@ fn from_takes_the_bare_id_the_name_and_the_arn() {
 #[test]
 fn deleting_a_store_follows_lakes_rules() {
     let fx = Fixture::new();
-    let out = fx.cmd().args(["delete-event-data-store", "--event-data-store", &fx.eds_id]).output().unwrap();
+    let out = fx
+        .cmd()
+        .args(["delete-event-data-store", "--event-data-store", &fx.eds_id])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("TerminationProtected"));
-    json(fx.cmd().args(["update-event-data-store", "--event-data-store", &fx.eds_id, "--no-termination-protection-enabled"]));
-    let out = fx.cmd().args(["delete-event-data-store", "--event-data-store", &fx.eds_id]).output().unwrap();
+    json(fx.cmd().args([
+        "update-event-data-store",
+        "--event-data-store",
+        &fx.eds_id,
+        "--no-termination-protection-enabled",
+    ]));
+    let out = fx
+        .cmd()
+        .args(["delete-event-data-store", "--event-data-store", &fx.eds_id])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("ChannelExistsForEDSException"));
-    json(fx.cmd().args(["delete-channel", "--channel", &fx.channel_arn]));
-    json(fx.cmd().args(["delete-event-data-store", "--event-data-store", &fx.eds_id]));
-    let got = json(fx.cmd().args(["get-event-data-store", "--event-data-store", &fx.eds_id]));
+    json(
+        fx.cmd()
+            .args(["delete-channel", "--channel", &fx.channel_arn]),
+    );
+    json(
+        fx.cmd()
+            .args(["delete-event-data-store", "--event-data-store", &fx.eds_id]),
+    );
+    let got = json(
+        fx.cmd()
+            .args(["get-event-data-store", "--event-data-store", &fx.eds_id]),
+    );
     assert_eq!(got["Status"], "PENDING_DELETION");
-    json(fx.cmd().args(["restore-event-data-store", "--event-data-store", &fx.eds_id]));
-    let got = json(fx.cmd().args(["get-event-data-store", "--event-data-store", &fx.eds_id]));
+    json(
+        fx.cmd()
+            .args(["restore-event-data-store", "--event-data-store", &fx.eds_id]),
+    );
+    let got = json(
+        fx.cmd()
+            .args(["get-event-data-store", "--event-data-store", &fx.eds_id]),
+    );
     assert_eq!(got["Status"], "ENABLED");
 }

@@ -22,7 +22,11 @@ fn ingests_every_format_and_reports_refusals_by_code() {
     let array: Vec<serde_json::Value> = (0..5)
         .map(|i| serde_json::from_str(&event(&format!("arr-{i}"), "2026-03-03T10:00:00Z")).unwrap())
         .collect();
-    std::fs::write(input.join("c.json"), serde_json::to_string_pretty(&array).unwrap()).unwrap();
+    std::fs::write(
+        input.join("c.json"),
+        serde_json::to_string_pretty(&array).unwrap(),
+    )
+    .unwrap();
     // a PutAuditEvents request file with one bad checksum
     let request = serde_json::json!({"auditEvents": [
         {"id": "r1", "eventData": event("req-1", "2026-03-04T10:00:00Z")},
@@ -43,12 +47,23 @@ fn ingests_every_format_and_reports_refusals_by_code() {
     let rejects = fx.path().join("rejects.ndjson");
     let out = fx
         .cmd()
-        .args(["ingest", "--json", "--channel-arn", &fx.channel_arn, "--rejects"])
+        .args([
+            "ingest",
+            "--json",
+            "--channel-arn",
+            &fx.channel_arn,
+            "--rejects",
+        ])
         .arg(&rejects)
         .arg(&input)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["files"], 6);
     assert_eq!(summary["accepted"], 50 + 20 + 5 + 1 + 2);
@@ -56,7 +71,12 @@ fn ingests_every_format_and_reports_refusals_by_code() {
     assert_eq!(summary["failed"]["FieldNotFound"], 1);
     assert_eq!(summary["failed"]["InvalidChecksum"], 1);
     assert_eq!(summary["files_failed"].as_array().unwrap().len(), 1);
-    assert!(summary["files_failed"][0][0].as_str().unwrap().ends_with("f.txt"));
+    assert!(
+        summary["files_failed"][0][0]
+            .as_str()
+            .unwrap()
+            .ends_with("f.txt")
+    );
 
     let refused: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
         .unwrap()
@@ -64,9 +84,22 @@ fn ingests_every_format_and_reports_refusals_by_code() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(refused.len(), 4);
-    let field_not_found = refused.iter().find(|r| r["errorCode"] == "FieldNotFound").unwrap();
-    assert!(field_not_found["location"].as_str().unwrap().ends_with("e.ndjson: line 4"));
-    assert!(field_not_found["errorMessage"].as_str().unwrap().contains("UID"));
+    let field_not_found = refused
+        .iter()
+        .find(|r| r["errorCode"] == "FieldNotFound")
+        .unwrap();
+    assert!(
+        field_not_found["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("e.ndjson: line 4")
+    );
+    assert!(
+        field_not_found["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("UID")
+    );
 
     assert_eq!(fx.count(), 78);
     let rows = fx.query(&format!(
@@ -80,7 +113,11 @@ fn ingests_every_format_and_reports_refusals_by_code() {
 fn a_summary_for_people_by_default() {
     let fx = Fixture::new();
     let file = ndjson(fx.path(), "a.ndjson", 3, "2026-03-01T10:00:00Z");
-    let text = stdout(fx.cmd().args(["ingest", "--channel-arn", "app-channel"]).arg(&file));
+    let text = stdout(
+        fx.cmd()
+            .args(["ingest", "--channel-arn", "app-channel"])
+            .arg(&file),
+    );
     assert!(text.contains("3 read, 3 accepted, 0 refused"), "{text}");
 }
 
@@ -89,7 +126,12 @@ fn cloudtrail_log_files_are_pointed_to_import() {
     let fx = Fixture::new();
     let file = fx.path().join("trail.json");
     std::fs::write(&file, r#"{"Records":[{"eventVersion":"1.08"}]}"#).unwrap();
-    let out = fx.cmd().args(["ingest", "--channel-arn", &fx.channel_arn]).arg(&file).output().unwrap();
+    let out = fx
+        .cmd()
+        .args(["ingest", "--channel-arn", &fx.channel_arn])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stdout).contains("auditlake import"));
 }

@@ -47,7 +47,9 @@ pub struct Fixture {
     pub channel_arn: String,
 }
 
+#[allow(clippy::new_without_default)] // each fixture makes a new store on disk
 impl Fixture {
+    /// A fixture with the default retention period.
     pub fn new() -> Fixture {
         Fixture::with_retention(None)
     }
@@ -90,7 +92,9 @@ impl Fixture {
     /// Runs SQL and returns the rows as JSON objects.
     pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
         let out = stdout(self.cmd().args(["query", "--format", "ndjson", sql]));
-        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        out.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// The number of events visible in the event data store.
@@ -110,7 +114,9 @@ pub fn event(uid: &str, time: &str) -> String {
 /// Writes `n` good events as NDJSON into `dir/name`.
 pub fn ndjson(dir: &Path, name: &str, n: usize, time: &str) -> PathBuf {
     let path = dir.join(name);
-    let text: String = (0..n).map(|i| event(&format!("{name}-{i}"), time) + "\n").collect();
+    let text: String = (0..n)
+        .map(|i| event(&format!("{name}-{i}"), time) + "\n")
+        .collect();
     std::fs::write(&path, text).unwrap();
     path
 }

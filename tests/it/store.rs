@@ -22,7 +22,11 @@ fn parquet_files(fx: &Fixture) -> Vec<std::path::PathBuf> {
 
 fn ingest(fx: &Fixture, name: &str, n: usize, time: &str) {
     let file = ndjson(fx.path(), name, n, time);
-    stdout(fx.cmd().args(["ingest", "--channel-arn", &fx.channel_arn]).arg(&file));
+    stdout(
+        fx.cmd()
+            .args(["ingest", "--channel-arn", &fx.channel_arn])
+            .arg(&file),
+    );
 }
 
 #[test]
@@ -44,13 +48,25 @@ fn verify_finds_a_tampered_event() {
     let mut columns: Vec<ArrayRef> = batches[0].columns().to_vec();
     let json = columns[idx].as_any().downcast_ref::<StringArray>().unwrap();
     let changed: StringArray = (0..json.len())
-        .map(|i| Some(if i == 3 { json.value(i).replace("alice", "mallory") } else { json.value(i).to_string() }))
+        .map(|i| {
+            Some(if i == 3 {
+                json.value(i).replace("alice", "mallory")
+            } else {
+                json.value(i).to_string()
+            })
+        })
         .collect();
     columns[idx] = Arc::new(changed);
     let tampered = RecordBatch::try_new(Arc::clone(&schema), columns).unwrap();
-    let ids = tampered.column_by_name("eventid").unwrap().as_any().downcast_ref::<StringArray>().unwrap();
+    let ids = tampered
+        .column_by_name("eventid")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
     let victim = ids.value(3).to_string();
-    let mut writer = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None).unwrap();
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None).unwrap();
     writer.write(&tampered).unwrap();
     writer.close().unwrap();
 
@@ -65,17 +81,34 @@ fn verify_finds_a_tampered_event() {
 fn compaction_merges_small_files_without_losing_events() {
     let fx = Fixture::new();
     for i in 0..5 {
-        ingest(&fx, &format!("f{i}.ndjson"), 7, &format!("2026-03-0{}T10:00:00Z", 5 - i));
+        ingest(
+            &fx,
+            &format!("f{i}.ndjson"),
+            7,
+            &format!("2026-03-0{}T10:00:00Z", 5 - i),
+        );
     }
     assert_eq!(parquet_files(&fx).len(), 5);
-    let before = fx.query(&format!("SELECT eventid FROM {} ORDER BY eventid", fx.eds_id));
+    let before = fx.query(&format!(
+        "SELECT eventid FROM {} ORDER BY eventid",
+        fx.eds_id
+    ));
     let text = stdout(fx.cmd().arg("compact"));
-    assert!(text.contains("5 files (35 events) -> 1 files (35 events)"), "{text}");
+    assert!(
+        text.contains("5 files (35 events) -> 1 files (35 events)"),
+        "{text}"
+    );
     assert_eq!(parquet_files(&fx).len(), 1);
-    let after = fx.query(&format!("SELECT eventid FROM {} ORDER BY eventid", fx.eds_id));
+    let after = fx.query(&format!(
+        "SELECT eventid FROM {} ORDER BY eventid",
+        fx.eds_id
+    ));
     assert_eq!(before, after);
     // The merged file is sorted by eventtime.
-    let times = fx.query(&format!("SELECT eventdata.eventtime AS t FROM {}", fx.eds_id));
+    let times = fx.query(&format!(
+        "SELECT eventdata.eventtime AS t FROM {}",
+        fx.eds_id
+    ));
     let times: Vec<&str> = times.iter().map(|r| r["t"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
@@ -84,8 +117,12 @@ fn compaction_merges_small_files_without_losing_events() {
 fn events_past_retention_are_hidden_then_removed() {
     let fx = Fixture::with_retention(Some(7));
     let now = chrono::Utc::now();
-    let recent = (now - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let old = (now - chrono::Duration::days(30)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let recent = (now - chrono::Duration::days(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let old = (now - chrono::Duration::days(30))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     ingest(&fx, "recent.ndjson", 4, &recent);
     ingest(&fx, "old.ndjson", 6, &old);
     assert_eq!(fx.count(), 4, "expired events are not returned");
@@ -119,17 +156,38 @@ fn files_are_plain_zstd_parquet_sorted_by_time() {
         .map(|d| crate::event(&format!("u{d}"), &format!("2026-03-0{d}T10:00:00Z")) + "\n")
         .collect();
     std::fs::write(&path, text).unwrap();
-    stdout(fx.cmd().args(["ingest", "--channel-arn", &fx.channel_arn]).arg(&path));
+    stdout(
+        fx.cmd()
+            .args(["ingest", "--channel-arn", &fx.channel_arn])
+            .arg(&path),
+    );
     let file = parquet_files(&fx).remove(0);
-    let builder = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap()).unwrap();
-    let meta = builder.metadata().clone();
-    let column = meta.row_group(0).columns().iter().find(|c| c.column_path().string() == "eventtime").unwrap();
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap()).unwrap();
+    let meta = Arc::clone(builder.metadata());
+    let column = meta
+        .row_group(0)
+        .columns()
+        .iter()
+        .find(|c| c.column_path().string() == "eventtime")
+        .unwrap();
     assert_eq!(column.compression().to_string(), "ZSTD(ZstdLevel(1))");
-    assert!(column.statistics().is_some(), "eventtime has statistics for pruning");
+    assert!(
+        column.statistics().is_some(),
+        "eventtime has statistics for pruning"
+    );
     let batch = builder.build().unwrap().next().unwrap().unwrap();
     let uids = batch.column_by_name("eventdata").unwrap();
-    let uids = uids.as_any().downcast_ref::<arrow::array::StructArray>().unwrap();
-    let uids = uids.column_by_name("uid").unwrap().as_any().downcast_ref::<StringArray>().unwrap();
+    let uids = uids
+        .as_any()
+        .downcast_ref::<arrow::array::StructArray>()
+        .unwrap();
+    let uids = uids
+        .column_by_name("uid")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
     let got: Vec<&str> = (0..uids.len()).map(|i| uids.value(i)).collect();
     assert_eq!(got, ["u1", "u2", "u3", "u4", "u5"]);
 }
