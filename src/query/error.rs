@@ -79,4 +79,14 @@ mod tests {
         let two = QueryError::MissingParams(vec!["a".into(), "b".into()]).to_string();
         assert!(two.contains("parameters ${a}, ${b}"), "{two}");
     }
+
+    #[test]
+    fn user_errors_are_told_apart_from_failures() {
+        assert!(QueryError::NotSelect("an INSERT statement".into()).is_user_error());
+        let plan = DataFusionError::Plan("no such column".into());
+        assert!(QueryError::DataFusion(plan).is_user_error());
+        let exec = DataFusionError::Execution("disk".into());
+        assert!(!QueryError::DataFusion(exec).is_user_error());
+        assert!(!QueryError::Io(std::io::Error::other("pipe")).is_user_error());
+    }
 }

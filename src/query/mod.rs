@@ -20,10 +20,8 @@ pub mod stats;
 use std::io::Write;
 use std::path::Path;
 
-use arrow::datatypes::SchemaRef;
-
-use crate::catalog::{Catalog, EventCategory, EventDataStore, EventDataStoreStatus};
-use crate::event::schema::integration_schema;
+use crate::catalog::{Catalog, EventDataStore, EventDataStoreStatus};
+use crate::event::schema::schema_for;
 use crate::store::Store;
 
 pub use error::QueryError;
@@ -76,17 +74,74 @@ fn store_table(store: &Store, eds: &EventDataStore) -> Result<StoreTable, QueryE
             arn: eds.arn.clone(),
             unavailable,
         },
-        schema: record_schema(eds.category()),
+        schema: Some(schema_for(eds.category())),
         retention_days: eds.retention_period,
         files,
     })
 }
 
-/// The schema of a category's records; `None` reads it from the files.
-// TODO: use crate::event::schema::schema_for once the management-event schema lands.
-fn record_schema(category: EventCategory) -> Option<SchemaRef> {
-    match category {
-        EventCategory::ActivityAuditLog => Some(integration_schema()),
-        _ => None,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::NewEventDataStore;
+    use crate::event::schema::integration_schema;
+    use crate::store::StoreWriter;
+
+    /// One event, `age_days` old, in the integration schema.
+    fn batch(age_days: i64) -> arrow::array::RecordBatch {
+        let time = chrono::Utc::now().timestamp_millis() - age_days * 86_400_000;
+        let row = serde_json::json!({
+            "eventid": format!("e-{age_days}"), "eventtime": time,
+            "eventdata": {"eventname": "login", "useridentity": {"principalid": "alice"}}
+        });
+        arrow::json::ReaderBuilder::new(integration_schema())
+            .build(format!("{row}\n").as_bytes())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn run_reads_the_catalog_and_the_committed_files() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let mut catalog = Catalog::default();
+        let mut request = NewEventDataStore::named("my-events");
+        request.retention_period = Some(30);
+        let id = catalog
+            .create_event_data_store(request, chrono::Utc::now())
+            .unwrap()
+            .id()
+            .to_string();
+        catalog
+            .create_event_data_store(NewEventDataStore::named("no.events"), chrono::Utc::now())
+            .unwrap();
+        catalog.save(root).unwrap();
+        let writer = StoreWriter::open(root).unwrap();
+        let mut file = writer.file_writer(&id, integration_schema()).unwrap();
+        file.write(batch(1)).unwrap();
+        file.write(batch(40)).unwrap(); // past the 30-day retention period
+        writer.commit(file).unwrap();
+        drop(writer);
+
+        let mut out = Vec::new();
+        let sql = "SELECT eventid, eventData.userIdentity.principalId FROM ${eds}";
+        let params = [("eds".to_string(), "my-events".to_string())];
+        let stats = run(root, sql, &params, PrintFormat::Csv, &mut out)
+            .await
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "eventid,principalid\ne-1,alice\n"
+        );
+        assert_eq!((stats.rows, stats.files), (1, 1));
+
+        let mut out = Vec::new();
+        let sql = format!("SELECT count(*) AS n FROM no.events JOIN {id} USING (eventid)");
+        run(root, &sql, &[], PrintFormat::Ndjson, &mut out)
+            .await
+            .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "{\"n\":0}\n");
     }
 }
