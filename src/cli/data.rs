@@ -60,6 +60,10 @@ pub struct IngestArgs {
     /// Print the summary as JSON on stdout
     #[arg(long)]
     pub json: bool,
+    /// Commit after every N accepted events per worker thread: an interrupted run keeps
+    /// everything committed before it
+    #[arg(long, value_name = "N", default_value_t = ingest::bulk::COMMIT_ROWS)]
+    pub commit_every: u64,
     /// Files or directories to load
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -160,7 +164,7 @@ fn caller(catalog: &Catalog, given: Option<String>) -> String {
     given.unwrap_or_else(|| catalog.account_id.clone())
 }
 
-pub fn put_audit_events(root: &Path, a: PutArgs) -> anyhow::Result<ExitCode> {
+pub async fn put_audit_events(root: &Path, a: PutArgs) -> anyhow::Result<ExitCode> {
     let mut request = match (&a.cli_input_json, &a.audit_events) {
         (Some(input), _) => {
             let text = inline_or_file(input)?;
@@ -192,6 +196,11 @@ pub fn put_audit_events(root: &Path, a: PutArgs) -> anyhow::Result<ExitCode> {
     let caller = caller(&catalog, a.caller_account_id);
     let response = ingest::put_audit_events(&writer, &catalog, &request, &caller)?;
     print_json(&response)?;
+    let channel = catalog.find_channel(request.channel_arn.as_deref().unwrap_or_default())?;
+    for destination in &channel.destinations {
+        let eds = catalog.find_event_data_store(&destination.location)?;
+        store::compact::compact_if_fragmented(&writer, &catalog, eds.id()).await?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -205,6 +214,7 @@ pub async fn ingest(root: &Path, a: IngestArgs) -> anyhow::Result<ExitCode> {
         rejects: a.rejects.clone(),
         progress: std::io::stderr().is_terminal(),
         threads: 0,
+        commit_rows: a.commit_every.max(1),
     };
     let summary = ingest::ingest_paths(&writer, &target, &a.paths, &options)?;
     for eds_id in &target.event_data_store_ids {
@@ -317,14 +327,29 @@ pub fn verify(root: &Path, a: VerifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub async fn compact(root: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
+/// Removes, for good, event data stores that have been pending deletion for over 7 days.
+/// Reads the catalog without the lock and takes it only when there is something to remove.
+pub fn purge_expired_stores(root: &Path) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    if Catalog::load(root)?.purge_expired(now).is_empty() {
+        return Ok(());
+    }
     let writer = StoreWriter::open(root)?;
     let mut catalog = Catalog::load(root)?;
-    for id in catalog.purge_expired(chrono::Utc::now()) {
-        writer.remove_event_data_store(&id)?;
-        println!("removed event data store {id}: pending deletion for more than 7 days");
-    }
+    let removed = catalog.purge_expired(now);
     catalog.save(root)?;
+    for id in removed {
+        writer.remove_event_data_store(&id)?;
+        eprintln!(
+            "auditlake: removed event data store {id}: pending deletion for more than 7 days"
+        );
+    }
+    Ok(())
+}
+
+pub async fn compact(root: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
+    let writer = StoreWriter::open(root)?;
+    let catalog = Catalog::load(root)?;
     let ids: Vec<String> = match &a.event_data_store {
         Some(key) => vec![catalog.find_event_data_store(key)?.id().to_string()],
         None => catalog

@@ -74,13 +74,16 @@ pub fn store_dir(arg: Option<PathBuf>) -> PathBuf {
 /// Runs one command; the exit code says whether everything it was given went through.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = store_dir(args.store);
+    if !matches!(args.command, Command::Sample(_) | Command::Demo(_)) {
+        data::purge_expired_stores(&root)?;
+    }
     match args.command {
         Command::Control(cmd) => {
             let response = control::run_control(cmd, &root)?;
             data::print_json(&response)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::PutAuditEvents(a) => data::put_audit_events(&root, a),
+        Command::PutAuditEvents(a) => data::put_audit_events(&root, a).await,
         Command::Ingest(a) => data::ingest(&root, a).await,
         Command::Query(a) => data::query(&root, a).await,
         Command::Verify(a) => data::verify(&root, a),

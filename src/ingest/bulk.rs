@@ -19,7 +19,7 @@ use super::target::Target;
 
 /// Rows per row group written by a worker.
 pub const BATCH_ROWS: usize = 32_768;
-/// A worker commits its file once it holds this many rows.
+/// By default a worker commits its file once it holds this many rows.
 pub const COMMIT_ROWS: u64 = 500_000;
 
 /// How a bulk ingestion runs.
@@ -31,6 +31,8 @@ pub struct IngestOptions {
     pub progress: bool,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
+    /// Each worker commits after this many events; 0 means [`COMMIT_ROWS`].
+    pub commit_rows: u64,
 }
 
 /// What a bulk ingestion did.
@@ -110,6 +112,10 @@ pub fn ingest_paths(
                 let reject_tx = reject_tx.clone();
                 let accepted = Arc::clone(&accepted);
                 let worker = Worker {
+                    commit_rows: match options.commit_rows {
+                        0 => COMMIT_ROWS,
+                        n => n,
+                    },
                     store: writer,
                     target,
                     builder: IntegrationBatchBuilder::new(enrichment.clone()),
@@ -213,6 +219,7 @@ fn read_all(
 }
 
 struct Worker<'a> {
+    commit_rows: u64,
     store: &'a StoreWriter,
     target: &'a Target,
     builder: IntegrationBatchBuilder,
@@ -268,7 +275,7 @@ impl Worker<'_> {
                     }
                 }
             }
-            if self.builder.len() >= BATCH_ROWS {
+            if self.builder.len() >= BATCH_ROWS.min(self.commit_rows as usize) {
                 self.flush()?;
             }
             accepted.fetch_add(ok, Ordering::Relaxed);
@@ -291,7 +298,7 @@ impl Worker<'_> {
         for file in &mut self.files {
             file.write(batch.clone())?;
         }
-        if self.files[0].rows() >= COMMIT_ROWS {
+        if self.files[0].rows() >= self.commit_rows {
             self.commit()?;
         }
         Ok(())

@@ -191,3 +191,110 @@ fn files_are_plain_zstd_parquet_sorted_by_time() {
     let got: Vec<&str> = (0..uids.len()).map(|i| uids.value(i)).collect();
     assert_eq!(got, ["u1", "u2", "u3", "u4", "u5"]);
 }
+
+#[test]
+fn a_store_pending_deletion_for_over_7_days_is_removed_for_good() {
+    let fx = Fixture::new();
+    ingest(&fx, "a.ndjson", 3, "2026-03-01T10:00:00Z");
+    stdout(
+        fx.cmd()
+            .args(["delete-channel", "--channel", &fx.channel_arn]),
+    );
+    stdout(fx.cmd().args([
+        "update-event-data-store",
+        "--event-data-store",
+        &fx.eds_id,
+        "--no-termination-protection-enabled",
+    ]));
+    stdout(
+        fx.cmd()
+            .args(["delete-event-data-store", "--event-data-store", &fx.eds_id]),
+    );
+    let data = fx.path().join("data").join(&fx.eds_id);
+    // Six days later it can still be restored; move the clock by editing the catalog.
+    let backdate = |days: i64| {
+        let path = fx.path().join("catalog.json");
+        let mut catalog: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let when = chrono::Utc::now() - chrono::Duration::days(days);
+        let eds = &mut catalog["event_data_stores"][0];
+        assert!(eds.get("pending_deletion_since").is_some(), "{eds}");
+        eds["pending_deletion_since"] = serde_json::json!(when.to_rfc3339());
+        std::fs::write(&path, catalog.to_string()).unwrap();
+    };
+    backdate(6);
+    stdout(fx.cmd().arg("list-event-data-stores"));
+    assert!(data.exists());
+    backdate(8);
+    let listed = crate::json(fx.cmd().arg("list-event-data-stores"));
+    assert_eq!(
+        listed["EventDataStores"].as_array().unwrap().len(),
+        0,
+        "{listed}"
+    );
+    assert!(!data.exists(), "its files are gone");
+}
+
+#[test]
+fn a_killed_ingest_keeps_what_it_committed_and_nothing_else() {
+    let fx = Fixture::new();
+    let file = ndjson(fx.path(), "big.ndjson", 60_000, "2026-03-01T10:00:00Z");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("auditlake"))
+        .arg("--store")
+        .arg(fx.path())
+        .args([
+            "ingest",
+            "--commit-every",
+            "1000",
+            "--channel-arn",
+            &fx.channel_arn,
+        ])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let manifest = fx
+        .path()
+        .join("data")
+        .join(&fx.eds_id)
+        .join("_manifest.json");
+    let started = std::time::Instant::now();
+    while !manifest.exists() && started.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the ingest was still running when killed"
+    );
+
+    let committed: u64 =
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&manifest).unwrap())
+            .unwrap()["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rows"].as_u64().unwrap())
+            .sum();
+    assert!(committed > 0 && committed < 60_000, "{committed}");
+    assert_eq!(
+        fx.count(),
+        committed,
+        "readers see exactly the committed rows"
+    );
+    assert!(stdout(fx.cmd().arg("verify")).contains("0 mismatched"));
+    let distinct = fx.query(&format!(
+        "SELECT count(DISTINCT eventdata.uid) AS n FROM {}",
+        fx.eds_id
+    ));
+    assert_eq!(distinct[0]["n"].as_u64().unwrap(), committed);
+    ingest(&fx, "after.ndjson", 5, "2026-03-02T10:00:00Z");
+    assert_eq!(fx.count(), committed + 5);
+    let leftovers = std::fs::read_dir(fx.path().join("data").join(&fx.eds_id))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .count();
+    assert_eq!(leftovers, 0);
+}
