@@ -1,6 +1,6 @@
 //! Where a PutAuditEvents call lands: the channel, the caller's right to use it, its stores.
 
-use crate::catalog::{self, Catalog, EventCategory};
+use crate::catalog::{self, Catalog, EventCategory, arn};
 
 use super::request::RequestError;
 
@@ -16,15 +16,7 @@ pub struct Target {
 }
 
 fn looks_like_channel_arn(text: &str) -> bool {
-    let parts: Vec<&str> = text.split(':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "cloudtrail"
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].starts_with("channel/")
-        && parts[5].len() > "channel/".len()
+    arn::parse(text).is_some_and(|a| a.kind == arn::ResourceKind::Channel)
 }
 
 /// Resolves `channel` (ARN, ID or name) for `caller_account`, checking the resource policy

@@ -212,3 +212,49 @@ mod tests {
         assert!(err.to_string().contains("map or an array"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod list_tmp {
+    #[tokio::test]
+    async fn probe() {
+        let ctx = datafusion::prelude::SessionContext::new_with_config(super::super::session::session_config());
+        for q in [
+            "SELECT cardinality(MAP {'a': 'x', 'b': 'y'})",
+            "SELECT map_keys(MAP {'a': 'x', 'b': 'y'}), map_values(MAP {'a': 'x', 'b': 'y'})",
+            "SELECT array_distinct(make_array(3,1,3,2,1))",
+            "SELECT array_distinct(make_array('b','a','b', NULL, NULL))",
+            "SELECT array_max(make_array(3,1,NULL)), array_min(make_array(3,1,NULL)), array_max(make_array())",
+            "SELECT arrow_typeof(date_trunc('hour', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))), date_trunc('hour', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))",
+            "SELECT date_trunc('week', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))",
+            "SELECT arrow_typeof(current_timestamp), current_timestamp > arrow_cast(1674406433000, 'Timestamp(Millisecond, None)')",
+            "SELECT arrow_typeof(current_timestamp - interval '1' day)",
+            "SELECT arrow_typeof(from_unixtime(1674406433)), from_unixtime(1674406433)",
+            "SELECT from_unixtime(1674406433.5)",
+            "SELECT arrow_typeof(to_unixtime(arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))), to_unixtime(arrow_cast(1674406433123, 'Timestamp(Millisecond, None)'))",
+            "SELECT regexp_like('abc', 'b'), regexp_like('abc', '^b'), regexp_like(NULL, 'b')",
+            "SELECT arrow_typeof(approx_distinct(x)), approx_distinct(x) FROM (VALUES (1),(2),(2)) t(x)",
+            "SELECT any_value(x) FROM (VALUES (1),(2),(2)) t(x)",
+            "SELECT date_format(arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'), '%Y-%m-%d %H:%i:%s')",
+            "SELECT contains(make_array(1,2), 2)",
+            "SELECT contains('abc', 'b')",
+            "SELECT date_part('dow', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))",
+            "SELECT arrow_typeof(date_part('year', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)')))",
+            "SELECT extract(year from arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))",
+            "SELECT array_slice(make_array(1,2,3,4), 2, 2)",
+            "SELECT arrow_typeof(to_date('2023-01-02')), to_date('2023-01-02 12:00:00')",
+            "SELECT cast('2023-01-02 12:00:00' as date)",
+            "SELECT cast(arrow_cast(1674406433000, 'Timestamp(Millisecond, None)') as date)",
+            "SELECT string_to_array('a,b,,c', ',')",
+            "SELECT cardinality(make_array())",
+            "SELECT cardinality(CAST(NULL AS INT[]))",
+        ] {
+            match ctx.sql(q).await {
+                Ok(df) => match df.collect().await {
+                    Ok(b) => println!("{q}\n{}", arrow::util::pretty::pretty_format_batches(&b).unwrap()),
+                    Err(e) => println!("{q}\nEXEC ERR {e}"),
+                },
+                Err(e) => println!("{q}\nPLAN ERR {e}"),
+            }
+        }
+    }
+}
