@@ -1,4 +1,4 @@
-//! Lake (Trino) SQL functions that DataFusion lacks or spells differently: `element_at` on maps and arrays.
+//! `element_at` on maps and arrays, as Trino has it (DataFusion's is `map_extract`).
 
 use arrow::array::{Array, ArrayRef, UInt32Array};
 use arrow::compute::kernels::{cmp, take::take};
@@ -9,12 +9,10 @@ use datafusion::functions_nested::extract::array_element_udf;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::prelude::SessionContext;
 use std::sync::Arc;
 
-/// Registers the Lake functions, replacing DataFusion's functions of the same names.
-pub fn register(ctx: &SessionContext) {
-    ctx.register_udf(ScalarUDF::from(ElementAt::new()));
+pub fn udf() -> ScalarUDF {
+    ScalarUDF::from(ElementAt::new())
 }
 
 /// `element_at(map, key)`: the value, or NULL when the key is absent (DataFusion's
@@ -157,21 +155,7 @@ fn map_element_at(args: &[ColumnarValue]) -> Result<ColumnarValue> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use datafusion::arrow::array::AsArray;
-
-    async fn one_column(sql: &str) -> Vec<Option<String>> {
-        let ctx = SessionContext::new();
-        register(&ctx);
-        let sql = super::super::rewrite::rewrite_field_access(sql);
-        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
-        let mut out = Vec::new();
-        for b in batches {
-            let col = arrow::compute::cast(b.column(0), &DataType::Utf8).unwrap();
-            out.extend(col.as_string::<i32>().iter().map(|v| v.map(str::to_string)));
-        }
-        out
-    }
+    use super::super::test_util::{context, one_column};
 
     #[tokio::test]
     async fn map_lookup_gives_the_value_or_null() {
@@ -206,55 +190,10 @@ mod tests {
 
     #[tokio::test]
     async fn other_types_are_a_planning_error() {
-        let ctx = SessionContext::new();
-        register(&ctx);
-        let err = ctx.sql("SELECT element_at('abc', 1)").await.unwrap_err();
+        let err = context()
+            .sql("SELECT element_at('abc', 1)")
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("map or an array"), "{err}");
-    }
-}
-
-#[cfg(test)]
-mod list_tmp {
-    #[tokio::test]
-    async fn probe() {
-        let ctx = datafusion::prelude::SessionContext::new_with_config(super::super::session::session_config());
-        for q in [
-            "SELECT cardinality(MAP {'a': 'x', 'b': 'y'})",
-            "SELECT map_keys(MAP {'a': 'x', 'b': 'y'}), map_values(MAP {'a': 'x', 'b': 'y'})",
-            "SELECT array_distinct(make_array(3,1,3,2,1))",
-            "SELECT array_distinct(make_array('b','a','b', NULL, NULL))",
-            "SELECT array_max(make_array(3,1,NULL)), array_min(make_array(3,1,NULL)), array_max(make_array())",
-            "SELECT arrow_typeof(date_trunc('hour', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))), date_trunc('hour', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))",
-            "SELECT date_trunc('week', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))",
-            "SELECT arrow_typeof(current_timestamp), current_timestamp > arrow_cast(1674406433000, 'Timestamp(Millisecond, None)')",
-            "SELECT arrow_typeof(current_timestamp - interval '1' day)",
-            "SELECT arrow_typeof(from_unixtime(1674406433)), from_unixtime(1674406433)",
-            "SELECT from_unixtime(1674406433.5)",
-            "SELECT arrow_typeof(to_unixtime(arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))), to_unixtime(arrow_cast(1674406433123, 'Timestamp(Millisecond, None)'))",
-            "SELECT regexp_like('abc', 'b'), regexp_like('abc', '^b'), regexp_like(NULL, 'b')",
-            "SELECT arrow_typeof(approx_distinct(x)), approx_distinct(x) FROM (VALUES (1),(2),(2)) t(x)",
-            "SELECT any_value(x) FROM (VALUES (1),(2),(2)) t(x)",
-            "SELECT date_format(arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'), '%Y-%m-%d %H:%i:%s')",
-            "SELECT contains(make_array(1,2), 2)",
-            "SELECT contains('abc', 'b')",
-            "SELECT date_part('dow', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))",
-            "SELECT arrow_typeof(date_part('year', arrow_cast(1674406433000, 'Timestamp(Millisecond, None)')))",
-            "SELECT extract(year from arrow_cast(1674406433000, 'Timestamp(Millisecond, None)'))",
-            "SELECT array_slice(make_array(1,2,3,4), 2, 2)",
-            "SELECT arrow_typeof(to_date('2023-01-02')), to_date('2023-01-02 12:00:00')",
-            "SELECT cast('2023-01-02 12:00:00' as date)",
-            "SELECT cast(arrow_cast(1674406433000, 'Timestamp(Millisecond, None)') as date)",
-            "SELECT string_to_array('a,b,,c', ',')",
-            "SELECT cardinality(make_array())",
-            "SELECT cardinality(CAST(NULL AS INT[]))",
-        ] {
-            match ctx.sql(q).await {
-                Ok(df) => match df.collect().await {
-                    Ok(b) => println!("{q}\n{}", arrow::util::pretty::pretty_format_batches(&b).unwrap()),
-                    Err(e) => println!("{q}\nEXEC ERR {e}"),
-                },
-                Err(e) => println!("{q}\nPLAN ERR {e}"),
-            }
-        }
     }
 }
