@@ -288,3 +288,56 @@ fn deleting_a_store_follows_lakes_rules() {
     );
     assert_eq!(got["Status"], "ENABLED");
 }
+
+#[test]
+fn the_committed_sample_data_is_what_the_generator_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.ndjson");
+    crate::stdout(
+        crate::auditlake(dir.path())
+            .args(["sample", "--events", "5000", "--seed", "42", "--out"])
+            .arg(&out),
+    );
+    let committed = std::fs::read(crate::repo_file("sample-data/events.ndjson")).unwrap();
+    assert!(
+        std::fs::read(&out).unwrap() == committed,
+        "regenerating sample-data/events.ndjson changes it"
+    );
+}
+
+#[test]
+fn the_bundled_request_and_bad_events_behave_as_documented() {
+    let fx = Fixture::new();
+    let request = format!(
+        "file://{}",
+        crate::repo_file("sample-data/put-audit-events.json").display()
+    );
+    let response = json(fx.cmd().args([
+        "put-audit-events",
+        "--channel-arn",
+        &fx.channel_arn,
+        "--cli-input-json",
+        &request,
+    ]));
+    assert_eq!(
+        response["successful"].as_array().unwrap().len(),
+        10,
+        "{response}"
+    );
+    assert_eq!(response["failed"].as_array().unwrap().len(), 0);
+
+    let out = fx
+        .cmd()
+        .args(["ingest", "--json", "--channel-arn", &fx.channel_arn])
+        .arg(crate::repo_file("sample-data/bad-events.ndjson"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["accepted"], 3);
+    assert_eq!(
+        summary["failed"],
+        serde_json::json!({"FieldNotFound": 3, "FieldTooLong": 1, "InvalidData": 4, "InvalidRecipient": 1})
+    );
+    assert_eq!(fx.count(), 13);
+}
