@@ -2,6 +2,7 @@
 
 mod cli;
 mod ingest;
+mod sql;
 mod store;
 
 use std::path::{Path, PathBuf};

@@ -41,8 +41,8 @@ impl FromStr for JsonPath {
                 }
                 '.' => {
                     let key = take_while(&mut chars, |c| c != '.' && c != '[');
-                    if key.is_empty() {
-                        return Err(invalid("empty key after '.'"));
+                    if key.is_empty() || key == "*" {
+                        return Err(invalid("a key follows '.' (wildcards are not supported)"));
                     }
                     steps.push(key);
                 }
