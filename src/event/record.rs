@@ -25,6 +25,14 @@ pub fn checksum(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
 }
 
+/// A new random (version 4) UUID. Drawn from the thread's CSPRNG rather than one system
+/// call per event, which bulk ingestion would feel.
+pub fn new_event_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
+}
+
 /// What ingestion adds to every event of one request or file.
 #[derive(Debug, Clone)]
 pub struct Enrichment {
@@ -46,13 +54,24 @@ impl Enrichment {
     }
 }
 
-fn map_builder() -> MapBuilder<StringBuilder, StringBuilder> {
+fn map_builder(rows: usize) -> MapBuilder<StringBuilder, StringBuilder> {
     let names = MapFieldNames {
         entry: "entries".to_string(),
         key: "key".to_string(),
         value: "value".to_string(),
     };
-    MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new())
+    let entries = rows * 4;
+    MapBuilder::with_capacity(
+        Some(names),
+        StringBuilder::with_capacity(entries, entries * 16),
+        StringBuilder::with_capacity(entries, entries * 32),
+        rows,
+    )
+}
+
+/// A string builder for `rows` values of about `avg` bytes.
+fn strings(rows: usize, avg: usize) -> StringBuilder {
+    StringBuilder::with_capacity(rows, rows * avg)
 }
 
 fn append_map(
@@ -102,33 +121,46 @@ pub struct IntegrationBatchBuilder {
     event_json_checksum: StringBuilder,
     /// Metadata is the same for every row of one builder.
     enrichment: Enrichment,
+    /// Rows and payload bytes to reserve, so that filling a batch does not re-grow buffers.
+    capacity: (usize, usize),
 }
 
 impl IntegrationBatchBuilder {
     pub fn new(enrichment: Enrichment) -> IntegrationBatchBuilder {
+        IntegrationBatchBuilder::with_capacity(enrichment, 0, 0)
+    }
+
+    /// A builder with room for `rows` events whose payloads add up to `payload_bytes`;
+    /// [`IntegrationBatchBuilder::finish`] reserves the same again for the next batch.
+    pub fn with_capacity(
+        enrichment: Enrichment,
+        rows: usize,
+        payload_bytes: usize,
+    ) -> IntegrationBatchBuilder {
         IntegrationBatchBuilder {
-            event_version: StringBuilder::new(),
-            event_id: StringBuilder::new(),
-            event_time: TimestampMillisecondBuilder::new(),
-            version: StringBuilder::new(),
-            user_type: StringBuilder::new(),
-            principal_id: StringBuilder::new(),
-            details: map_builder(),
-            user_agent: StringBuilder::new(),
-            event_source: StringBuilder::new(),
-            event_name: StringBuilder::new(),
-            event_time_text: StringBuilder::new(),
-            uid: StringBuilder::new(),
-            request_parameters: map_builder(),
-            response_elements: map_builder(),
-            error_code: StringBuilder::new(),
-            error_message: StringBuilder::new(),
-            source_ip_address: StringBuilder::new(),
-            data_recipient: StringBuilder::new(),
-            additional_event_data: map_builder(),
-            event_json: StringBuilder::new(),
-            event_json_checksum: StringBuilder::new(),
+            event_version: strings(rows, 4),
+            event_id: strings(rows, 36),
+            event_time: TimestampMillisecondBuilder::with_capacity(rows),
+            version: strings(rows, 4),
+            user_type: strings(rows, 16),
+            principal_id: strings(rows, 32),
+            details: map_builder(rows),
+            user_agent: strings(rows, 64),
+            event_source: strings(rows, 24),
+            event_name: strings(rows, 24),
+            event_time_text: strings(rows, 20),
+            uid: strings(rows, 36),
+            request_parameters: map_builder(rows),
+            response_elements: map_builder(rows),
+            error_code: strings(rows / 8, 16),
+            error_message: strings(rows / 8, 64),
+            source_ip_address: strings(rows, 24),
+            data_recipient: strings(rows, 12),
+            additional_event_data: map_builder(rows),
+            event_json: StringBuilder::with_capacity(rows, payload_bytes),
+            event_json_checksum: strings(rows, 44),
             enrichment,
+            capacity: (rows, payload_bytes),
         }
     }
 
@@ -148,7 +180,7 @@ impl IntegrationBatchBuilder {
         payload: &str,
         payload_checksum: &str,
     ) -> Result<String, ArrowError> {
-        let event_id = uuid::Uuid::new_v4().to_string();
+        let event_id = new_event_id();
         self.event_version.append_value(&event.version);
         self.event_id.append_value(&event_id);
         self.event_time.append_value(event.event_time_ms);
@@ -193,6 +225,12 @@ impl IntegrationBatchBuilder {
 
     /// Takes the rows added so far as one batch and leaves the builder empty.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let (rows, bytes) = self.capacity;
+        let fresh = IntegrationBatchBuilder::with_capacity(self.enrichment.clone(), rows, bytes);
+        std::mem::replace(self, fresh).build()
+    }
+
+    fn build(mut self) -> Result<RecordBatch, ArrowError> {
         let rows = self.len();
         let e = &self.enrichment;
         let user_identity = StructArray::try_new(

@@ -118,7 +118,11 @@ pub fn ingest_paths(
                     },
                     store: writer,
                     target,
-                    builder: IntegrationBatchBuilder::new(enrichment.clone()),
+                    builder: IntegrationBatchBuilder::with_capacity(
+                        enrichment.clone(),
+                        BATCH_ROWS,
+                        BATCH_ROWS * 1024,
+                    ),
                     files: Vec::new(),
                     commit_lock: &commit_lock,
                 };
