@@ -18,7 +18,7 @@ use super::source::{self, Chunk};
 use super::target::Target;
 
 /// Rows per row group written by a worker.
-pub const BATCH_ROWS: usize = 32_768;
+pub const BATCH_ROWS: usize = 16_384;
 /// By default a worker commits its file once it holds this many rows.
 pub const COMMIT_ROWS: u64 = 500_000;
 
