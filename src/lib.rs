@@ -3,7 +3,11 @@
 pub mod catalog;
 pub mod cli;
 pub mod event;
+pub mod import;
 pub mod ingest;
 pub mod query;
+pub mod repl;
+pub mod replay;
 pub mod sample;
+pub mod serve;
 pub mod store;

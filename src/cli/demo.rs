@@ -1,4 +1,4 @@
-//! `auditlake demo`: sample events in a temporary store, and the example queries run on them.
+//! `auditlake demo`: sample events in a temporary store, and the REPL opened on them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,10 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Parser;
 
-use super::{Args, Command, control};
+use super::{Args, Command, ReplArgs, control};
 use crate::catalog::Catalog;
 use crate::ingest::{self, IngestOptions};
-use crate::query::{self, PrintFormat};
 use crate::sample::{self, SampleConfig};
 use crate::store::StoreWriter;
 
@@ -18,7 +17,7 @@ use crate::store::StoreWriter;
 pub fn control(root: &Path, argv: &[&str]) -> anyhow::Result<serde_json::Value> {
     let args = Args::try_parse_from(std::iter::once("auditlake").chain(argv.iter().copied()))?;
     match args.command {
-        Command::Control(cmd) => Ok(control::run_control(cmd, root)?),
+        Some(Command::Control(cmd)) => Ok(control::run_control(cmd, root)?),
         _ => bail!("{} is not a control-plane command", argv[0]),
     }
 }
@@ -66,25 +65,28 @@ pub fn seed_store(root: &Path, events: u64) -> anyhow::Result<String> {
     Ok(eds_arn.rsplit('/').next().unwrap_or_default().to_string())
 }
 
-/// The example queries: `queries/*.sql` of the source tree, or of the current directory.
-fn example_queries() -> Vec<PathBuf> {
-    for dir in [
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("queries"),
-        PathBuf::from("queries"),
-    ] {
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            let mut files: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-                .collect();
-            files.sort();
-            return files;
-        }
+/// Three things worth trying first, shown in the demo's banner.
+pub const SUGGESTIONS: [&str; 3] = [
+    "SELECT eventData.eventSource, count(*) AS events FROM demo-events GROUP BY 1 ORDER BY 2 DESC;",
+    "SELECT eventTime, eventData.userIdentity.principalId, eventData.eventName, eventData.errorCode\n  \
+     FROM demo-events WHERE eventData.errorCode IS NOT NULL ORDER BY eventTime DESC LIMIT 10;",
+    "\\run okta-password-spraying",
+];
+
+/// The demo's greeting: where the store is, what it holds, and what to type.
+fn banner(root: &Path, eds_id: &str, events: u64) -> String {
+    let mut text = format!(
+        "Demo store at {} with {events} sample events in event data store demo-events ({eds_id}).\n\
+         Queries worth trying (Tab completes names and column paths; \\? lists the commands):\n",
+        root.display()
+    );
+    for suggestion in SUGGESTIONS {
+        text.push_str(&format!("\n  {suggestion}\n"));
     }
-    Vec::new()
+    text
 }
 
+/// Seeds a store (temporary unless `keep` names a directory) and opens the REPL on it.
 pub async fn run(keep: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let temp;
     let root = match keep {
@@ -94,28 +96,12 @@ pub async fn run(keep: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             temp.path().to_path_buf()
         }
     };
-    let eds_id = seed_store(&root, SampleConfig::default().events)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Demo store at {} with {} sample events in event data store demo-events ({eds_id}).\n",
-        root.display(),
-        SampleConfig::default().events
-    )?;
-    let params = vec![("eds".to_string(), eds_id)];
-    for file in example_queries() {
-        let sql = std::fs::read_to_string(&file)?;
-        let title = sql
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("--"))
-            .unwrap_or_default()
-            .trim();
-        writeln!(out, "== {} ({})", title, file.display())?;
-        match query::run(&root, &sql, &params, PrintFormat::Table, &mut out).await {
-            Ok(stats) => writeln!(out, "{stats}\n")?,
-            Err(e) => writeln!(out, "error: {e}\n")?,
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    let events = SampleConfig::default().events;
+    let eds_id = seed_store(&root, events)?;
+    super::repl(
+        &root,
+        ReplArgs::default(),
+        Some(banner(&root, &eds_id, events)),
+    )
+    .await
 }

@@ -6,6 +6,9 @@
 pub mod control;
 mod data;
 mod demo;
+mod import;
+mod replay;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,8 +37,9 @@ pub struct Args {
     #[arg(long, global = true, env = "AUDITLAKE_STORE", value_name = "DIR")]
     pub store: Option<PathBuf>,
 
+    /// Without a command, the REPL opens on the store
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +50,8 @@ pub enum Command {
     PutAuditEvents(PutArgs),
     /// Load files of events (NDJSON, JSON arrays, PutAuditEvents requests, .gz) through a channel
     Ingest(IngestArgs),
+    /// Import CloudTrail log files and S3 export trees into a Management or Data event data store
+    Import(import::ImportArgs),
     /// Run SQL (CloudTrail Lake's dialect) over the store
     Query(QueryArgs),
     /// Recompute every event's checksum and report rows whose eventjson changed
@@ -54,8 +60,57 @@ pub enum Command {
     Compact(data::CompactArgs),
     /// Write realistic, deterministic sample events (NDJSON of eventData)
     Sample(SampleArgs),
-    /// Load the bundled sample data into a temporary store and run the example queries
+    /// Serve the CloudTrail Data API (PutAuditEvents) on a local HTTP endpoint for AWS SDKs and the AWS CLI
+    Serve(serve::ServeArgs),
+    /// Send selected events to a CloudTrail Lake channel with the AWS SDK, resuming where it stopped
+    Replay(replay::ReplayArgs),
+    /// Open the interactive SQL session (the default); reads statements from stdin when it is not a terminal
+    Repl(ReplArgs),
+    /// Load the bundled sample data into a temporary store and open the REPL on it
     Demo(data::DemoArgs),
+}
+
+/// Options of the REPL.
+#[derive(Debug, clap::Args)]
+pub struct ReplArgs {
+    /// How results are printed at first (`\format` changes it)
+    #[arg(long, value_enum, default_value_t = crate::query::PrintFormat::Table)]
+    pub format: crate::query::PrintFormat,
+    /// Rows a table shows before it stops (CSV and JSON formats print every row)
+    #[arg(long, default_value_t = crate::repl::Limits::default().max_rows, value_name = "N")]
+    pub max_rows: usize,
+}
+
+impl Default for ReplArgs {
+    fn default() -> ReplArgs {
+        ReplArgs {
+            format: crate::query::PrintFormat::Table,
+            max_rows: crate::repl::Limits::default().max_rows,
+        }
+    }
+}
+
+/// Opens the REPL on `root`; fails when statements read from stdin failed.
+pub async fn repl(
+    root: &std::path::Path,
+    a: ReplArgs,
+    banner: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let config = crate::repl::ReplConfig {
+        format: a.format,
+        limits: crate::repl::Limits {
+            max_rows: a.max_rows.max(1),
+            ..crate::repl::Limits::default()
+        },
+        banner,
+        history: None,
+    };
+    let errors = crate::repl::run(root, config).await?;
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The store directory the user chose, or the documented default.
@@ -74,10 +129,11 @@ pub fn store_dir(arg: Option<PathBuf>) -> PathBuf {
 /// Runs one command; the exit code says whether everything it was given went through.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let root = store_dir(args.store);
-    if !matches!(args.command, Command::Sample(_) | Command::Demo(_)) {
+    let command = args.command.unwrap_or(Command::Repl(ReplArgs::default()));
+    if !matches!(command, Command::Sample(_) | Command::Demo(_)) {
         data::purge_expired_stores(&root)?;
     }
-    match args.command {
+    match command {
         Command::Control(cmd) => {
             let response = control::run_control(cmd, &root)?;
             data::print_json(&response)?;
@@ -85,10 +141,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::PutAuditEvents(a) => data::put_audit_events(&root, a).await,
         Command::Ingest(a) => data::ingest(&root, a).await,
+        Command::Import(a) => import::run(&root, a).await,
         Command::Query(a) => data::query(&root, a).await,
         Command::Verify(a) => data::verify(&root, a),
         Command::Compact(a) => data::compact(&root, a).await,
         Command::Sample(a) => data::sample(a),
+        Command::Serve(a) => serve::run(&root, a).await,
+        Command::Replay(a) => replay::run(&root, a).await,
+        Command::Repl(a) => repl(&root, a, None).await,
         Command::Demo(a) => data::demo(a).await,
     }
 }

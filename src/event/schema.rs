@@ -178,7 +178,8 @@ static MANAGEMENT: LazyLock<SchemaRef> = LazyLock::new(|| {
                 .map(utf8)
                 .to_vec(),
         ),
-        utf8("sessioncredentialfromconsole"),
+        // Lake's published queries compare it with `true`: a boolean, as readonly is.
+        Field::new("sessioncredentialfromconsole", DataType::Boolean, true),
         utf8("eventjson"),
         utf8("eventjsonchecksum"),
     ]))

@@ -53,6 +53,24 @@ fn check_set_expr(body: &SetExpr) -> Result<(), QueryError> {
     }
 }
 
+/// Statements that change data or settings, by their first word: refused by name even when
+/// the rest does not parse (`INSERT INTO <store ID> ...` is not SQL DataFusion can read).
+const WRITE_KEYWORDS: &[&str] = &[
+    "INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "REPLACE", "CREATE", "DROP", "ALTER",
+    "TRUNCATE", "COPY", "UNLOAD", "GRANT", "REVOKE", "SET", "RESET", "VACUUM", "CALL",
+];
+
+/// The refusal for SQL that did not parse but plainly is not a query.
+pub fn refuse_unparsed(sql: &str) -> Option<QueryError> {
+    let first = sql
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .find(|w| !w.is_empty())?
+        .to_ascii_uppercase();
+    WRITE_KEYWORDS
+        .contains(&first.as_str())
+        .then(|| QueryError::NotSelect(describe(sql.trim_start())))
+}
+
 /// "an INSERT statement", "a CREATE TABLE statement", from the statement's SQL text.
 fn describe(sql: &str) -> String {
     const KINDS: &[&str] = &[
@@ -90,6 +108,17 @@ mod tests {
         let mut statements = DFParser::parse_sql(sql).unwrap();
         assert_eq!(statements.len(), 1, "{sql}");
         check_read_only(&statements.pop_front().unwrap())
+    }
+
+    #[test]
+    fn unparsable_writes_are_refused_by_name() {
+        let refused = refuse_unparsed("insert into 1b2-c values (1)").unwrap();
+        assert!(
+            refused.to_string().contains("an INSERT statement"),
+            "{refused}"
+        );
+        assert!(refuse_unparsed("SELEC x").is_none());
+        assert!(refuse_unparsed("-- note\nSELECT 1 FROM").is_none());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod functions;
 pub mod guard;
 mod lexer;
+pub mod names;
 pub mod output;
 pub mod rewrite;
 pub mod session;
@@ -51,7 +52,10 @@ impl QueryEngine {
         for eds in &catalog.event_data_stores {
             tables.push(store_table(&store, eds)?);
         }
-        QueryEngine::new(tables, chrono::Utc::now().timestamp_millis()).await
+        let engine = QueryEngine::new(tables, chrono::Utc::now().timestamp_millis()).await?;
+        // The replay journal, queryable as `replay_journal`.
+        crate::replay::journal::register_table(engine.context(), root).await?;
+        Ok(engine)
     }
 }
 

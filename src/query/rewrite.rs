@@ -184,8 +184,8 @@ pub fn rewrite_table_refs(sql: &str, stores: &[StoreRef]) -> Result<String, Quer
     Ok(out)
 }
 
-/// Rewrites `.field` right after a closing parenthesis, as in Lake's
-/// `element_at(resources, 1).arn`, to `['field']`, the form DataFusion plans for a struct
+/// Rewrites `.field` right after a closing parenthesis or bracket, as in Lake's
+/// `element_at(resources, 1).arn` or `resources[1].arn`, to `['field']`, the form DataFusion plans for a struct
 /// returned by an expression. Unquoted names are lower-cased, as identifiers are.
 pub fn rewrite_field_access(sql: &str) -> String {
     let tokens = tokenize(sql);
@@ -208,7 +208,7 @@ pub fn rewrite_field_access(sql: &str) -> String {
             i += 2;
             continue;
         }
-        after_value = tok.is_punct(sql, ')');
+        after_value = tok.is_punct(sql, ')') || tok.is_punct(sql, ']');
         out.push_str(tok.text(sql));
         i += 1;
     }

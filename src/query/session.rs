@@ -25,7 +25,8 @@ use futures::StreamExt;
 
 use super::error::QueryError;
 use super::functions;
-use super::guard::check_read_only;
+use super::guard::{check_read_only, refuse_unparsed};
+use super::names::name_columns;
 use super::output::{PrintFormat, ResultWriter};
 use super::rewrite::{StoreRef, rewrite_field_access, rewrite_table_refs, substitute_params};
 use super::stats::QueryStats;
@@ -109,8 +110,11 @@ impl QueryEngine {
     ) -> Result<LogicalPlan, QueryError> {
         let sql = self.prepare(sql, params)?;
         let state = self.ctx.state();
-        let statement = state.sql_to_statement(&sql, &Dialect::Generic)?;
+        let mut statement = state
+            .sql_to_statement(&sql, &Dialect::Generic)
+            .map_err(|e| refuse_unparsed(&sql).unwrap_or_else(|| e.into()))?;
         check_read_only(&statement)?;
+        name_columns(&mut statement);
         let plan = state.statement_to_plan(statement).await?;
         SQLOptions::new()
             .with_allow_ddl(false)

@@ -1,7 +1,13 @@
 //! The one integration-test binary: every test drives the real `auditlake` binary.
 
 mod cli;
+mod conformance;
+mod import;
 mod ingest;
+mod repl;
+mod replay;
+mod serve;
+mod slt;
 mod sql;
 mod store;
 

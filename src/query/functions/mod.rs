@@ -13,14 +13,24 @@ mod datetime;
 mod element_at;
 mod json;
 mod json_path;
+mod map_subscript;
 mod regex;
 mod udf;
 
+use std::sync::Arc;
+
+use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
 
 /// Registers the Lake functions, replacing DataFusion's functions of the same names.
 pub fn register(ctx: &SessionContext) {
-    ctx.register_udf(element_at::udf());
+    let element_at = Arc::new(element_at::udf());
+    ctx.register_udf(element_at.as_ref().clone());
+    // Infallible: the session state only records the rewrite.
+    let _ = ctx
+        .state_ref()
+        .write()
+        .register_function_rewrite(Arc::new(map_subscript::MapSubscript { element_at }));
     for f in json::udfs()
         .into_iter()
         .chain(arrays::udfs())

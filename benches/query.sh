@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Query benchmark: typical audit queries over a 1,000,000-event store, auditlake vs DuckDB
+# reading the very same Parquet files, in the same run.
+#
+#   bash benches/query.sh [EVENTS]        (default 1000000)
+#
+# Needs a release build (built here if missing) and the duckdb Python package
+# (`pip install duckdb`). Each query runs 3 times on each side after one warm-up; the best
+# time counts. auditlake's time is the engine's own figure (`query --timing`: planning,
+# reading and writing the result), DuckDB's is execute + fetch to Arrow, both excluding
+# process start. Timings vary on a shared machine: compare the ratios within one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events="${1:-1000000}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/auditlake-target}"
+cargo build --release --quiet
+bin="$CARGO_TARGET_DIR/release/auditlake"
+work="$(mktemp -d "${TMPDIR:-/tmp}/auditlake-qbench.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+store="$work/store"
+"$bin" --store "$store" init > /dev/null
+eds_arn=$("$bin" --store "$store" create-event-data-store --name bench \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["EventDataStoreArn"])')
+channel=$("$bin" --store "$store" create-channel --name bench --source Custom \
+  --destinations "Type=EVENT_DATA_STORE,Location=$eds_arn" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["ChannelArn"])')
+"$bin" sample --events "$events" --seed 7 --out "$work/events.ndjson"
+"$bin" --store "$store" ingest --json --channel-arn "$channel" "$work/events.ndjson" > /dev/null
+"$bin" --store "$store" compact > /dev/null
+rm "$work/events.ndjson"
+eds_id="${eds_arn##*/}"
+
+python3 - "$bin" "$store" "$eds_id" <<'PY'
+import re, subprocess, sys, time
+import duckdb
+
+bin, store, eds = sys.argv[1:]
+files = f"{store}/data/{eds}/*.parquet"
+con = duckdb.connect()
+con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{files}')")
+
+# Parameters picked from the data (not timed): a principal with a few thousand events,
+# a busy day, one UID, and a requestParameters key with a common value.
+principal = con.execute("""SELECT eventdata.useridentity.principalid FROM events
+    GROUP BY 1 HAVING count(*) BETWEEN 1000 AND 20000 ORDER BY count(*) DESC LIMIT 1""").fetchone()[0]
+day = con.execute("SELECT CAST(date_trunc('day', eventtime) AS DATE) FROM events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+uid = con.execute("SELECT eventdata.uid FROM events LIMIT 1 OFFSET 123457").fetchone()[0]
+key, value = con.execute("""SELECT k, v FROM (SELECT unnest(map_keys(eventdata.requestparameters)) AS k,
+    unnest(map_values(eventdata.requestparameters)) AS v FROM events LIMIT 200000)
+    WHERE v NOT LIKE '{%' GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1""").fetchone()
+
+# (name, Lake SQL for auditlake, the same query in DuckDB's dialect)
+queries = [
+    ("counts by event name",
+     f"SELECT eventData.eventName, count(*) AS n FROM {eds} GROUP BY 1 ORDER BY n DESC",
+     "SELECT eventdata.eventname, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC"),
+    ("one principal's activity",
+     f"SELECT eventTime, eventData.eventSource, eventData.eventName, eventData.sourceIPAddress FROM {eds} "
+     f"WHERE eventData.userIdentity.principalId = '{principal}' ORDER BY eventTime",
+     f"SELECT eventtime, eventdata.eventsource, eventdata.eventname, eventdata.sourceipaddress FROM events "
+     f"WHERE eventdata.useridentity.principalid = '{principal}' ORDER BY eventtime"),
+    ("errors by source",
+     f"SELECT eventData.eventSource, eventData.errorCode, count(*) AS n FROM {eds} "
+     f"WHERE eventData.errorCode IS NOT NULL GROUP BY 1, 2 ORDER BY n DESC",
+     "SELECT eventdata.eventsource, eventdata.errorcode, count(*) AS n FROM events "
+     "WHERE eventdata.errorcode IS NOT NULL GROUP BY 1, 2 ORDER BY n DESC"),
+    ("one day",
+     f"SELECT eventData.eventName, count(*) AS n FROM {eds} WHERE eventTime >= '{day} 00:00:00' "
+     f"AND eventTime < date_add('day', 1, TIMESTAMP '{day} 00:00:00') GROUP BY 1 ORDER BY n DESC",
+     f"SELECT eventdata.eventname, count(*) AS n FROM events WHERE eventtime >= TIMESTAMP '{day} 00:00:00' "
+     f"AND eventtime < TIMESTAMP '{day} 00:00:00' + INTERVAL 1 DAY GROUP BY 1 ORDER BY n DESC"),
+    ("hourly histogram",
+     f"SELECT date_trunc('hour', eventTime) AS hour, count(*) AS n FROM {eds} GROUP BY 1 ORDER BY 1",
+     "SELECT date_trunc('hour', eventtime) AS hour, count(*) AS n FROM events GROUP BY 1 ORDER BY 1"),
+    ("distinct IPs per principal",
+     f"SELECT eventData.userIdentity.principalId, count(DISTINCT eventData.sourceIPAddress) AS ips "
+     f"FROM {eds} GROUP BY 1 ORDER BY ips DESC LIMIT 20",
+     "SELECT eventdata.useridentity.principalid, count(DISTINCT eventdata.sourceipaddress) AS ips "
+     "FROM events GROUP BY 1 ORDER BY ips DESC LIMIT 20"),
+    ("filter in requestParameters",
+     f"SELECT count(*) FROM {eds} WHERE element_at(eventData.requestParameters, '{key}') = '{value}'",
+     f"SELECT count(*) FROM events WHERE eventdata.requestparameters['{key}'] = '{value}'"),
+    ("lookup of one UID",
+     f"SELECT * FROM {eds} WHERE eventData.UID = '{uid}'",
+     f"SELECT * FROM events WHERE eventdata.uid = '{uid}'"),
+]
+
+def auditlake(sql):
+    out = subprocess.run([bin, "--store", store, "query", "--timing", "--format", "csv",
+                          "--output", "/dev/null", sql], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"auditlake failed: {out.stderr}")
+    m = re.search(r"(\d+) rows? in ([0-9.]+) s", out.stderr)
+    return float(m.group(2)), int(m.group(1))
+
+def duck(sql):
+    start = time.perf_counter()
+    table = con.execute(sql).fetch_arrow_table()
+    return time.perf_counter() - start, table.num_rows
+
+print(f"{'query':30} {'rows':>8} {'auditlake':>10} {'duckdb':>10} {'ratio':>7}")
+for name, lake_sql, duck_sql in queries:
+    auditlake(lake_sql); duck(duck_sql)  # warm-up: page cache, DuckDB's metadata cache
+    a = min(auditlake(lake_sql) for _ in range(3))
+    d = min(duck(duck_sql) for _ in range(3))
+    if a[1] != d[1]:
+        sys.exit(f"{name}: auditlake returned {a[1]} rows, duckdb {d[1]}")
+    print(f"{name:30} {a[1]:8} {a[0]:9.3f}s {d[0]:9.3f}s {d[0] / a[0]:6.2f}x")
+print("ratio = duckdb time / auditlake time (above 1: auditlake is faster)")
+PY

@@ -1,0 +1,194 @@
+//! Running one query for the REPL: streamed output, and in table mode a row limit and cut values.
+
+use std::io::{Cursor, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow::csv::reader::Format;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use futures::StreamExt;
+
+use crate::query::{PrintFormat, QueryEngine, QueryError, QueryStats, ResultWriter, write_batches};
+
+/// How much of a result the table format shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Rows shown; a longer result stops there, with a note.
+    pub max_rows: usize,
+    /// Characters shown of one value; longer ones end in `…`.
+    pub max_width: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_rows: 1000,
+            max_width: 60,
+        }
+    }
+}
+
+/// What a query did: its figures, and whether the table stopped at the row limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub stats: QueryStats,
+    pub limited: bool,
+}
+
+/// Runs `sql` and prints its rows to `out`. CSV and JSON get every row and the full values;
+/// the table gets at most `limits.max_rows` rows (the query stops there) with long values cut.
+pub async fn run_query(
+    engine: &QueryEngine,
+    sql: &str,
+    params: &[(String, String)],
+    format: PrintFormat,
+    limits: Limits,
+    out: &mut dyn Write,
+) -> Result<Outcome, QueryError> {
+    let started = Instant::now();
+    let logical = engine.logical_plan(sql, params).await?;
+    let ctx = engine.context();
+    let plan = ctx.state().create_physical_plan(&logical).await?;
+    let mut stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())?;
+    let (rows, limited) = match format {
+        PrintFormat::Table => {
+            let mut held = Vec::new();
+            let mut rows = 0;
+            let mut limited = false;
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                let room = limits.max_rows - rows;
+                if batch.num_rows() > room {
+                    held.push(batch.slice(0, room));
+                    rows += room;
+                    limited = true;
+                    break;
+                }
+                rows += batch.num_rows();
+                held.push(batch);
+            }
+            drop(stream); // stops the query if the limit cut it short
+            print_table(plan.schema(), &held, limits.max_width, out)?;
+            (rows as u64, limited)
+        }
+        _ => {
+            let mut writer = ResultWriter::new(format, plan.schema(), out);
+            while let Some(batch) = stream.next().await {
+                writer.write(&batch?)?;
+            }
+            (writer.finish()?, false)
+        }
+    };
+    let mut stats = QueryStats {
+        rows,
+        elapsed: started.elapsed(),
+        ..QueryStats::default()
+    };
+    stats.add_scan_metrics(&plan);
+    stats.files = count_files(&plan);
+    Ok(Outcome { stats, limited })
+}
+
+/// Prints rows as a table of their CSV text (so values read as in CSV: Lake timestamps,
+/// compact JSON for maps and structs), each value cut to `max_width` characters.
+fn print_table(
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    max_width: usize,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    let mut csv = Vec::new();
+    write_batches(PrintFormat::Csv, schema, batches, &mut csv)?;
+    let format = Format::default().with_header(true);
+    let (inferred, _) = format.infer_schema(Cursor::new(&csv), Some(0))?;
+    let text_schema = Arc::new(Schema::new(
+        inferred
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let reader = arrow::csv::ReaderBuilder::new(Arc::clone(&text_schema))
+        .with_format(format)
+        .build(Cursor::new(&csv))?;
+    let mut cut = Vec::new();
+    for batch in reader {
+        let batch = batch?;
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| shorten(c.as_ref(), max_width))
+            .collect();
+        cut.push(RecordBatch::try_new(Arc::clone(&text_schema), columns)?);
+    }
+    write_batches(PrintFormat::Table, text_schema, &cut, out)?;
+    Ok(())
+}
+
+/// A text column with line breaks shown as spaces and values past `max_width` cut.
+fn shorten(column: &dyn Array, max_width: usize) -> ArrayRef {
+    let text = column
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .expect("the CSV reader gives the text columns asked for");
+    let values = text.iter().map(|v| {
+        v.map(|v| {
+            let flat = v.replace(['\n', '\r'], " ");
+            match flat.char_indices().nth(max_width.saturating_sub(1)) {
+                Some((end, _)) if flat.chars().count() > max_width => format!("{}…", &flat[..end]),
+                _ => flat,
+            }
+        })
+    });
+    Arc::new(values.collect::<StringArray>())
+}
+
+/// Data files the plan's Parquet scans were given (as the engine's own `execute` counts them).
+fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
+    let own = plan
+        .downcast_ref::<DataSourceExec>()
+        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+        .map_or(0, |scan| {
+            scan.file_groups.iter().map(|g| g.len() as u64).sum::<u64>()
+        });
+    own + plan.children().into_iter().map(count_files).sum::<u64>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_and_line_breaks_flattened() {
+        let column = StringArray::from(vec![Some("abcdefgh"), Some("a\nb"), None, Some("ééééé")]);
+        let short = shorten(&column, 5);
+        let short = short.as_any().downcast_ref::<StringArray>().unwrap();
+        let values: Vec<Option<&str>> = short.iter().collect();
+        assert_eq!(values, [Some("abcd…"), Some("a b"), None, Some("ééééé")]);
+    }
+
+    #[test]
+    fn the_table_shows_csv_text_with_nulls_blank() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int64, true),
+            Field::new("s", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(arrow::array::Int64Array::from(vec![Some(1), None])),
+                Arc::new(StringArray::from(vec![Some("x,\"y\""), Some("0123456789")])),
+            ],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        print_table(schema, &[batch], 6, &mut out).unwrap();
+        let table = String::from_utf8(out).unwrap();
+        assert!(table.contains("| 1 | x,\"y\"  |"), "{table}");
+        assert!(table.contains("|   | 01234… |"), "{table}");
+    }
+}

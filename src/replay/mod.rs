@@ -1,0 +1,1 @@
+//! `auditlake replay`: sends selected events to a CloudTrail Lake channel with the AWS SDK.

@@ -1,0 +1,1 @@
+//! `auditlake serve`: a local CloudTrail Data API endpoint (PutAuditEvents over HTTP).

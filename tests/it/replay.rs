@@ -1,0 +1,1 @@
+//! `auditlake replay` with the real AWS SDK against `auditlake serve` on loopback.

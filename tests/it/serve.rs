@@ -1,0 +1,1 @@
+//! `auditlake serve` driven by real AWS clients over loopback.
