@@ -33,8 +33,9 @@ pub enum QueryError {
     )]
     NotSelect(String),
     /// Parsing, planning or running failed; DataFusion's own message says where.
-    #[error("{0}")]
-    DataFusion(#[from] DataFusionError),
+    /// Said once, without DataFusion's chain of wrappers (see [`datafusion_message`]).
+    #[error("{}", datafusion_message(.0))]
+    DataFusion(DataFusionError),
     #[error("cannot format the query results: {0}")]
     Arrow(#[from] ArrowError),
     #[error("cannot write the query results: {0}")]
@@ -46,6 +47,30 @@ pub enum QueryError {
     /// A stored data file whose path DataFusion cannot address.
     #[error("cannot open data file {path}: {message}")]
     DataFile { path: String, message: String },
+}
+
+impl From<DataFusionError> for QueryError {
+    fn from(e: DataFusionError) -> QueryError {
+        QueryError::DataFusion(e)
+    }
+}
+
+/// DataFusion's message for the innermost error: a parse error as `syntax error: ...`, the
+/// rest as DataFusion words them ("Error during planning: ..."), without repeating
+/// the wrappers ("SQL error: ParserError(...)", contexts) around them.
+pub fn datafusion_message(e: &DataFusionError) -> String {
+    use datafusion::sql::sqlparser::parser::ParserError;
+    match e.find_root() {
+        DataFusionError::SQL(parse, _) => match parse.as_ref() {
+            ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
+                format!("syntax error: {m}")
+            }
+            ParserError::RecursionLimitExceeded => {
+                "syntax error: the query nests too deeply".to_string()
+            }
+        },
+        root => root.to_string(),
+    }
 }
 
 impl QueryError {
@@ -71,6 +96,17 @@ impl QueryError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_errors_are_said_once() {
+        let state = datafusion::prelude::SessionContext::new().state();
+        let e = state
+            .sql_to_statement("SELEC 1", &datafusion::config::Dialect::Generic)
+            .unwrap_err();
+        let text = QueryError::from(e).to_string();
+        assert!(text.starts_with("syntax error: Expected"), "{text}");
+        assert_eq!(text.matches("Expected").count(), 1, "{text}");
+    }
 
     #[test]
     fn missing_params_name_each_placeholder() {
