@@ -1,0 +1,225 @@
+//! Group commit: requests validated in parallel hand their batches to one committer task,
+//! which writes everything pending for a store into one Parquet file and one manifest
+//! update, then answers all of them. Small files are compacted when the endpoint is idle, or
+//! at once when too many pile up under load.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::catalog::Catalog;
+use crate::store::compact::{self, AUTO_COMPACT_FILES, SMALL_FILE_ROWS};
+use crate::store::{Manifest, StoreError, StoreWriter};
+
+/// At most this many rows go into one group commit; the rest wait for the next.
+pub const MAX_GROUP_ROWS: usize = 100_000;
+/// Under load, a store is compacted at once when it holds this many small files.
+pub const MAX_SMALL_FILES: usize = 4 * AUTO_COMPACT_FILES;
+/// Without requests for this long, stores with [`AUTO_COMPACT_FILES`] small files are compacted.
+pub const IDLE_COMPACT_AFTER: Duration = Duration::from_millis(500);
+
+/// Why a batch was not committed; the request gets a 5xx and nothing of it is acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitError {
+    /// Another process holds the store's writer lock.
+    #[error("the store is busy: {0}")]
+    Busy(String),
+    #[error("commit failed: {0}")]
+    Failed(String),
+    #[error("the endpoint is shutting down")]
+    Stopped,
+}
+
+impl From<StoreError> for CommitError {
+    fn from(e: StoreError) -> CommitError {
+        match e {
+            StoreError::Locked(_) => CommitError::Busy(e.to_string()),
+            other => CommitError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// What the committer did over its life.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Group commits (one per round of pending requests).
+    pub commits: u64,
+    /// Requests whose batches were committed.
+    pub batches: u64,
+    pub rows: u64,
+    pub compactions: u64,
+}
+
+struct Pending {
+    batch: RecordBatch,
+    event_data_store_ids: Vec<String>,
+    done: oneshot::Sender<Result<(), CommitError>>,
+}
+
+/// The handle requests commit through.
+#[derive(Debug, Clone)]
+pub struct Committer {
+    tx: mpsc::UnboundedSender<Pending>,
+}
+
+impl Committer {
+    /// Starts the committer task for the store at `root`. It ends, after committing what is
+    /// pending, once every [`Committer`] handle is dropped.
+    pub fn start(root: &Path) -> (Committer, JoinHandle<CommitStats>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(run(root.to_path_buf(), rx));
+        (Committer { tx }, task)
+    }
+
+    /// Commits `batch` to each store; returns once it is durable and visible to readers.
+    pub async fn commit(
+        &self,
+        batch: RecordBatch,
+        event_data_store_ids: Vec<String>,
+    ) -> Result<(), CommitError> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Pending {
+                batch,
+                event_data_store_ids,
+                done,
+            })
+            .map_err(|_| CommitError::Stopped)?;
+        wait.await.map_err(|_| CommitError::Stopped)?
+    }
+}
+
+async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitStats {
+    let mut stats = CommitStats::default();
+    // Stores that had enough small files to be worth compacting when things are quiet.
+    let mut fragmented: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let first = match tokio::time::timeout(IDLE_COMPACT_AFTER, rx.recv()).await {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(_idle) => {
+                for eds_id in std::mem::take(&mut fragmented) {
+                    compact_store(&root, &eds_id, &mut stats).await;
+                }
+                continue;
+            }
+        };
+        let mut rows = first.batch.num_rows();
+        let mut group = vec![first];
+        while rows < MAX_GROUP_ROWS {
+            match rx.try_recv() {
+                Ok(p) => {
+                    rows += p.batch.num_rows();
+                    group.push(p);
+                }
+                Err(_) => break,
+            }
+        }
+        let (work, waiters) = split(group);
+        let touched: Vec<String> = work.keys().cloned().collect();
+        let commit_root = root.clone();
+        let result = tokio::task::spawn_blocking(move || write_group(&commit_root, work))
+            .await
+            .unwrap_or_else(|e| Err(CommitError::Failed(format!("the commit task failed: {e}"))));
+        match &result {
+            Ok(()) => {
+                stats.commits += 1;
+                stats.batches += waiters.len() as u64;
+                stats.rows += rows as u64;
+            }
+            Err(e) => eprintln!("auditlake serve: {e}"),
+        }
+        for done in waiters {
+            // A client that went away no longer waits for its answer.
+            let _ = done.send(result.clone());
+        }
+        for eds_id in touched {
+            match small_files(&root, &eds_id) {
+                n if n >= MAX_SMALL_FILES => compact_store(&root, &eds_id, &mut stats).await,
+                n if n >= AUTO_COMPACT_FILES => {
+                    fragmented.insert(eds_id);
+                }
+                _ => {}
+            }
+        }
+    }
+    for eds_id in fragmented {
+        compact_store(&root, &eds_id, &mut stats).await;
+    }
+    stats
+}
+
+type Waiters = Vec<oneshot::Sender<Result<(), CommitError>>>;
+
+/// Groups the pending batches by event data store.
+fn split(group: Vec<Pending>) -> (BTreeMap<String, Vec<RecordBatch>>, Waiters) {
+    let mut work: BTreeMap<String, Vec<RecordBatch>> = BTreeMap::new();
+    let mut waiters = Vec::with_capacity(group.len());
+    for p in group {
+        for eds_id in p.event_data_store_ids {
+            work.entry(eds_id).or_default().push(p.batch.clone());
+        }
+        waiters.push(p.done);
+    }
+    (work, waiters)
+}
+
+/// Writes one file per store and commits it. Holds the writer lock only while it runs, so
+/// that other auditlake commands can change the store between commits.
+fn write_group(root: &Path, work: BTreeMap<String, Vec<RecordBatch>>) -> Result<(), CommitError> {
+    let writer = StoreWriter::open(root)?;
+    for (eds_id, batches) in work {
+        let Some(first) = batches.first() else {
+            continue;
+        };
+        let schema = first.schema();
+        let batch = arrow::compute::concat_batches(&schema, &batches)
+            .map_err(|e| CommitError::Failed(format!("event data store {eds_id}: {e}")))?;
+        let mut file = writer.file_writer(&eds_id, Arc::clone(&schema))?;
+        file.write(batch)?;
+        writer.commit(file)?;
+    }
+    Ok(())
+}
+
+fn small_files(root: &Path, eds_id: &str) -> usize {
+    let dir = crate::store::Store::open(root).map(|s| s.data_dir(eds_id));
+    dir.and_then(|d| Manifest::load(&d))
+        .map(|m| m.files.iter().filter(|f| f.rows < SMALL_FILE_ROWS).count())
+        .unwrap_or(0)
+}
+
+/// Compacts one store; a failure is logged and leaves the store as it was.
+async fn compact_store(root: &Path, eds_id: &str, stats: &mut CommitStats) {
+    let open_root = root.to_path_buf();
+    let writer = match tokio::task::spawn_blocking(move || StoreWriter::open(&open_root)).await {
+        Ok(Ok(writer)) => writer,
+        Ok(Err(e)) => {
+            eprintln!("auditlake serve: compaction of {eds_id} skipped: {e}");
+            return;
+        }
+        Err(e) => {
+            eprintln!("auditlake serve: compaction of {eds_id} skipped: {e}");
+            return;
+        }
+    };
+    let catalog = match Catalog::load(root) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("auditlake serve: compaction of {eds_id} skipped: {e}");
+            return;
+        }
+    };
+    match compact::compact(&writer, &catalog, eds_id).await {
+        Ok(report) => {
+            stats.compactions += 1;
+            eprintln!("auditlake serve: compacted {eds_id}: {report}");
+        }
+        Err(e) => eprintln!("auditlake serve: compaction of {eds_id} failed: {e}"),
+    }
+}
