@@ -5,6 +5,7 @@ pub mod cli;
 pub mod event;
 pub mod import;
 pub mod ingest;
+pub mod progress;
 pub mod query;
 pub mod repl;
 pub mod replay;

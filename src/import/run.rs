@@ -1,6 +1,7 @@
 //! The import pipeline: workers that each read whole files, map records to rows and commit,
 //! and a main thread that draws progress and collects problems.
 
+use crate::progress::ByteProgress;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -80,7 +81,7 @@ pub fn import_paths(
     let bytes_read = Arc::new(AtomicU64::new(0));
     let imported = AtomicU64::new(0);
     let commits = Mutex::new(0u64);
-    let progress = Progress::new(options.progress, inputs.bytes);
+    let progress = ByteProgress::new(options.progress, inputs.bytes, "records imported");
     let mut summary = ImportSummary {
         digest_files_skipped: inputs.digests.len() as u64,
         other_files_skipped: inputs.others.len() as u64,
@@ -300,40 +301,5 @@ impl Worker<'_> {
             *commits += 1;
         }
         Ok(())
-    }
-}
-
-/// A byte-based progress bar on stderr, hidden when not asked for.
-struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    fn new(enabled: bool, total: u64) -> Progress {
-        if !enabled {
-            return Progress(None);
-        }
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:30} {bytes}/{total_bytes} {msg} [{elapsed_precise}, eta {eta}]",
-            )
-            .expect("the template is valid"),
-        );
-        Progress(Some(bar))
-    }
-
-    fn update(&self, bytes: u64, imported: u64) {
-        if let Some(bar) = &self.0 {
-            bar.set_position(bytes);
-            bar.set_message(format!("{imported} records imported"));
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! Bulk ingestion: files read on one thread, events validated and written to Parquet by
 //! one worker per core, committed in large batches.
 
+use crate::progress::ByteProgress;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -89,7 +90,7 @@ pub fn ingest_paths(
     };
     let bytes_read = Arc::new(AtomicU64::new(0));
     let accepted = Arc::new(AtomicU64::new(0));
-    let progress = Progress::new(options.progress, total_bytes);
+    let progress = ByteProgress::new(options.progress, total_bytes, "events accepted");
     let enrichment = Enrichment::now(&target.region, &target.owner_account, &target.channel_arn);
     let commit_lock = Mutex::new(0u64);
     let mut summary = IngestSummary {
@@ -319,40 +320,5 @@ impl Worker<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// A byte-based progress bar on stderr, hidden when asked or when stderr is not a terminal.
-struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    fn new(enabled: bool, total: u64) -> Progress {
-        if !enabled {
-            return Progress(None);
-        }
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:30} {bytes}/{total_bytes} {msg} [{elapsed_precise}, eta {eta}]",
-            )
-            .expect("the template is valid"),
-        );
-        Progress(Some(bar))
-    }
-
-    fn update(&self, bytes: u64, accepted: u64) {
-        if let Some(bar) = &self.0 {
-            bar.set_position(bytes);
-            bar.set_message(format!("{accepted} events accepted"));
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
     }
 }

@@ -5,10 +5,7 @@ use crate::event::{self, Enrichment, ErrorCode, EventError, IntegrationBatchBuil
 use crate::store::StoreWriter;
 
 use super::IngestError;
-use super::request::{
-    PutAuditEventsRequest, PutAuditEventsResponse, ResultErrorEntry, ResultSuccessEntry,
-    check_request,
-};
+use super::request::{PutAuditEventsRequest, PutAuditEventsResponse, check_request};
 use super::target::{self, Target};
 
 /// Checks one event (checksum first, then the eventData rules) and adds it to `builder`.
@@ -71,22 +68,13 @@ fn build_batch(
     let mut builder = IntegrationBatchBuilder::new(enrichment);
     let mut response = PutAuditEventsResponse::default();
     for event in &request.audit_events {
-        match accept_event(
+        let outcome = accept_event(
             &mut builder,
             &event.event_data,
             event.event_data_checksum.as_deref(),
             &target.owner_account,
-        ) {
-            Ok(event_id) => response.successful.push(ResultSuccessEntry {
-                id: event.id.clone(),
-                event_id,
-            }),
-            Err(e) => response.failed.push(ResultErrorEntry {
-                id: event.id.clone(),
-                error_code: e.code.as_str().to_string(),
-                error_message: e.message,
-            }),
-        }
+        );
+        response.record(&event.id, outcome);
     }
     Ok((builder.finish()?, response))
 }

@@ -99,6 +99,23 @@ pub struct PutAuditEventsResponse {
     pub failed: Vec<ResultErrorEntry>,
 }
 
+impl PutAuditEventsResponse {
+    /// Answers the event the caller called `id`: its new eventID, or why it was refused.
+    pub fn record(&mut self, id: &str, outcome: Result<String, crate::event::EventError>) {
+        match outcome {
+            Ok(event_id) => self.successful.push(ResultSuccessEntry {
+                id: id.to_string(),
+                event_id,
+            }),
+            Err(e) => self.failed.push(ResultErrorEntry {
+                id: id.to_string(),
+                error_code: e.code.as_str().to_string(),
+                error_message: e.message,
+            }),
+        }
+    }
+}
+
 /// True when `id` is 1 to 128 characters of `[-_A-Za-z0-9]`.
 pub fn valid_event_id(id: &str) -> bool {
     (1..=MAX_ID_CHARS).contains(&id.len())

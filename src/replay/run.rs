@@ -251,18 +251,7 @@ pub async fn replay<T: Transport>(
                     }
                 };
                 if let Some(batch) = batch {
-                    summary.batches += 1;
-                    summary.batched_events += batch.events.len() as u64;
-                    let permit = Arc::clone(&permits)
-                        .acquire_owned()
-                        .await
-                        .expect("the semaphore is never closed");
-                    let shared = Arc::clone(&shared);
-                    tasks.spawn(async move {
-                        let report = send_batch(&shared, batch).await;
-                        drop(permit);
-                        report
-                    });
+                    dispatch(batch, &shared, &permits, &mut tasks, &mut summary).await;
                     while let Some(done) = tasks.try_join_next() {
                         reports.lock().expect("not poisoned").push(flatten(done)?);
                     }
@@ -276,18 +265,7 @@ pub async fn replay<T: Transport>(
             if shared.interrupted.load(Ordering::Relaxed) {
                 summary.not_sent += batch.events.len() as u64;
             } else {
-                summary.batches += 1;
-                summary.batched_events += batch.events.len() as u64;
-                let permit = Arc::clone(&permits)
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
-                let shared = Arc::clone(&shared);
-                tasks.spawn(async move {
-                    let report = send_batch(&shared, batch).await;
-                    drop(permit);
-                    report
-                });
+                dispatch(batch, &shared, &permits, &mut tasks, &mut summary).await;
             }
         }
         Ok(())
@@ -329,6 +307,28 @@ pub async fn replay<T: Transport>(
     summary.interrupted = config.interrupted.load(Ordering::Relaxed);
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Sends `batch` in a task of its own once one of the `permits` is free.
+async fn dispatch<T: Transport>(
+    batch: Batch,
+    shared: &Arc<Shared<T>>,
+    permits: &Arc<Semaphore>,
+    tasks: &mut JoinSet<Result<BatchReport, ReplayError>>,
+    summary: &mut Summary,
+) {
+    summary.batches += 1;
+    summary.batched_events += batch.events.len() as u64;
+    let permit = Arc::clone(permits)
+        .acquire_owned()
+        .await
+        .expect("the semaphore is never closed");
+    let shared = Arc::clone(shared);
+    tasks.spawn(async move {
+        let report = send_batch(&shared, batch).await;
+        drop(permit);
+        report
+    });
 }
 
 fn flatten(

@@ -6,9 +6,7 @@ use arrow::array::RecordBatch;
 use crate::catalog::Catalog;
 use crate::event::{self, Enrichment, IntegrationBatchBuilder};
 use crate::ingest::put::accept_event;
-use crate::ingest::request::{
-    AuditEvent, PutAuditEventsResponse, ResultErrorEntry, ResultSuccessEntry, check_request,
-};
+use crate::ingest::request::{AuditEvent, PutAuditEventsResponse, check_request};
 use crate::ingest::target;
 
 use super::error::ApiError;
@@ -53,17 +51,7 @@ pub fn prepare(
                 Err(e) => Err(e),
             },
         };
-        match outcome {
-            Ok(event_id) => response.successful.push(ResultSuccessEntry {
-                id: event.id.clone(),
-                event_id,
-            }),
-            Err(e) => response.failed.push(ResultErrorEntry {
-                id: event.id.clone(),
-                error_code: e.code.as_str().to_string(),
-                error_message: e.message,
-            }),
-        }
+        response.record(&event.id, outcome);
     }
     let batch = if builder.is_empty() {
         None

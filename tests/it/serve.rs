@@ -576,6 +576,18 @@ async fn signatures_are_verified() {
     assert_eq!(stored_uids(&fx), ["s-raw"]);
 }
 
+/// Opens a connection and sends the head of a PutAuditEvents request: the request line and
+/// host, then `rest` (further headers, and maybe the start of a body).
+fn post_head(addr: &str, rest: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let head = format!("POST /PutAuditEvents?channelArn=x HTTP/1.1\r\nhost: {addr}\r\n{rest}");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
 #[test]
 fn unknown_paths_and_oversized_bodies_are_refused_early() {
     let fx = Fixture::new();
@@ -592,15 +604,10 @@ fn unknown_paths_and_oversized_bodies_are_refused_early() {
     );
 
     // 2 MB announced, a few bytes sent: the answer comes without the rest of the body.
-    let mut stream = TcpStream::connect(server.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let head = format!(
-        "POST /PutAuditEvents?channelArn=x HTTP/1.1\r\nhost: {}\r\ncontent-length: 2000000\r\n\r\n{{\"auditEvents\":[",
-        server.addr()
+    let mut stream = post_head(
+        server.addr(),
+        "content-length: 2000000\r\n\r\n{\"auditEvents\":[",
     );
-    stream.write_all(head.as_bytes()).unwrap();
     let (status, headers, text) = read_response(&mut stream);
     assert_eq!(status, 413, "{text}");
     assert_eq!(
@@ -609,15 +616,7 @@ fn unknown_paths_and_oversized_bodies_are_refused_early() {
     );
 
     // Without a length (chunked), the body is cut off once it passes 1 MB.
-    let mut stream = TcpStream::connect(server.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let head = format!(
-        "POST /PutAuditEvents?channelArn=x HTTP/1.1\r\nhost: {}\r\ntransfer-encoding: chunked\r\n\r\n",
-        server.addr()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
+    let mut stream = post_head(server.addr(), "transfer-encoding: chunked\r\n\r\n");
     let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
     for _ in 0..17 {
         if stream.write_all(chunk.as_bytes()).is_err() {
