@@ -13,13 +13,28 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::catalog::Catalog;
-use crate::store::compact::{self, AUTO_COMPACT_FILES, SMALL_FILE_ROWS};
+use crate::store::compact::{self, AUTO_COMPACT_FILES, MergeLimits, SMALL_FILE_ROWS};
 use crate::store::{Manifest, StoreError, StoreWriter};
 
 /// At most this many rows go into one group commit; the rest wait for the next.
 pub const MAX_GROUP_ROWS: usize = 100_000;
-/// Under load, a store is compacted at once when it holds this many small files.
+/// Under load, once a store holds this many files of group commits ([`UNDER_LOAD`]), they
+/// are merged at once, so a busy endpoint never piles up files.
 pub const MAX_SMALL_FILES: usize = 4 * AUTO_COMPACT_FILES;
+/// What one merge between commits may take: only files of group commits, and a bounded
+/// number of rows, so that requests wait for it a short while only.
+pub const UNDER_LOAD: MergeLimits = MergeLimits {
+    file_rows: 50_000,
+    files: MAX_SMALL_FILES,
+    total_rows: 400_000,
+};
+/// When the endpoint is idle, small files are merged a step of this size at a time (a
+/// request arriving waits for one step at most) until fewer than [`AUTO_COMPACT_FILES`] remain.
+pub const WHEN_IDLE: MergeLimits = MergeLimits {
+    file_rows: SMALL_FILE_ROWS,
+    files: MAX_SMALL_FILES,
+    total_rows: 1_000_000,
+};
 /// Without requests for this long, stores with [`AUTO_COMPACT_FILES`] small files are compacted.
 pub const IDLE_COMPACT_AFTER: Duration = Duration::from_millis(500);
 
@@ -98,13 +113,21 @@ async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitS
     let mut stats = CommitStats::default();
     // Stores that had enough small files to be worth compacting when things are quiet.
     let mut fragmented: BTreeSet<String> = BTreeSet::new();
+    // Per store, the commit count at which merging under load may be tried again after a
+    // failed merge (not at every commit: a failing merge would eat the endpoint's time).
+    let mut retry_merge_at: BTreeMap<String, u64> = BTreeMap::new();
     loop {
         let first = match tokio::time::timeout(IDLE_COMPACT_AFTER, rx.recv()).await {
             Ok(Some(p)) => p,
             Ok(None) => break,
             Err(_idle) => {
-                for eds_id in std::mem::take(&mut fragmented) {
-                    compact_store(&root, &eds_id, &mut stats).await;
+                // One bounded step per quiet spell; the store stays marked while more remain.
+                if let Some(eds_id) = fragmented.pop_first() {
+                    let merged = merge(&root, &eds_id, WHEN_IDLE, &mut stats).await;
+                    if merged && small_files(&root, &eds_id, SMALL_FILE_ROWS) >= AUTO_COMPACT_FILES
+                    {
+                        fragmented.insert(eds_id);
+                    }
                 }
                 continue;
             }
@@ -139,15 +162,22 @@ async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitS
             let _ = done.send(result.clone());
         }
         for eds_id in touched {
-            match small_files(&root, &eds_id) {
-                n if n >= MAX_SMALL_FILES => compact_store(&root, &eds_id, &mut stats).await,
-                n if n >= AUTO_COMPACT_FILES => {
-                    fragmented.insert(eds_id);
+            let due = retry_merge_at
+                .get(&eds_id)
+                .is_none_or(|at| stats.commits >= *at);
+            if due && small_files(&root, &eds_id, UNDER_LOAD.file_rows) >= MAX_SMALL_FILES {
+                if merge(&root, &eds_id, UNDER_LOAD, &mut stats).await {
+                    retry_merge_at.remove(&eds_id);
+                } else {
+                    retry_merge_at.insert(eds_id.clone(), stats.commits + MAX_SMALL_FILES as u64);
                 }
-                _ => {}
+            }
+            if small_files(&root, &eds_id, SMALL_FILE_ROWS) >= AUTO_COMPACT_FILES {
+                fragmented.insert(eds_id);
             }
         }
     }
+    // Shutting down: what is left fragmented gets the whole-store compaction.
     for eds_id in fragmented {
         compact_store(&root, &eds_id, &mut stats).await;
     }
@@ -187,33 +217,59 @@ fn write_group(root: &Path, work: BTreeMap<String, Vec<RecordBatch>>) -> Result<
     Ok(())
 }
 
-fn small_files(root: &Path, eds_id: &str) -> usize {
+/// The number of files with fewer than `rows` rows in a store.
+fn small_files(root: &Path, eds_id: &str, rows: u64) -> usize {
     let dir = crate::store::Store::open(root).map(|s| s.data_dir(eds_id));
     dir.and_then(|d| Manifest::load(&d))
-        .map(|m| m.files.iter().filter(|f| f.rows < SMALL_FILE_ROWS).count())
+        .map(|m| m.files.iter().filter(|f| f.rows < rows).count())
         .unwrap_or(0)
 }
 
-/// Compacts one store; a failure is logged and leaves the store as it was.
-async fn compact_store(root: &Path, eds_id: &str, stats: &mut CommitStats) {
+/// Opens the writer and the catalog for a compaction; `None` (logged) if either fails.
+async fn open_for_compaction(root: &Path, eds_id: &str) -> Option<(StoreWriter, Catalog)> {
     let open_root = root.to_path_buf();
-    let writer = match tokio::task::spawn_blocking(move || StoreWriter::open(&open_root)).await {
-        Ok(Ok(writer)) => writer,
-        Ok(Err(e)) => {
-            eprintln!("auditlake serve: compaction of {eds_id} skipped: {e}");
-            return;
-        }
+    let opened = tokio::task::spawn_blocking(move || {
+        Ok::<_, String>((
+            StoreWriter::open(&open_root).map_err(|e| e.to_string())?,
+            Catalog::load(&open_root).map_err(|e| e.to_string())?,
+        ))
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    match opened {
+        Ok(pair) => Some(pair),
         Err(e) => {
             eprintln!("auditlake serve: compaction of {eds_id} skipped: {e}");
-            return;
+            None
         }
+    }
+}
+
+/// Merges one bounded set of a store's small files; false if it failed (logged; the store
+/// is left as it was).
+async fn merge(root: &Path, eds_id: &str, limits: MergeLimits, stats: &mut CommitStats) -> bool {
+    let Some((writer, catalog)) = open_for_compaction(root, eds_id).await else {
+        return false;
     };
-    let catalog = match Catalog::load(root) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("auditlake serve: compaction of {eds_id} skipped: {e}");
-            return;
+    match compact::merge_small_files(&writer, &catalog, eds_id, limits).await {
+        Ok(Some(report)) => {
+            stats.compactions += 1;
+            eprintln!("auditlake serve: merged small files of {eds_id}: {report}");
+            true
         }
+        Ok(None) => true,
+        Err(e) => {
+            eprintln!("auditlake serve: merging small files of {eds_id} failed: {e}");
+            false
+        }
+    }
+}
+
+/// Compacts one whole store; a failure is logged and leaves the store as it was.
+async fn compact_store(root: &Path, eds_id: &str, stats: &mut CommitStats) {
+    let Some((writer, catalog)) = open_for_compaction(root, eds_id).await else {
+        return;
     };
     match compact::compact(&writer, &catalog, eds_id).await {
         Ok(report) => {

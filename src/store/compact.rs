@@ -2,7 +2,8 @@
 //! dropped, and the result swapped in with one manifest update.
 
 use std::fmt;
-use std::sync::Arc;
+
+use arrow::array::RecordBatch;
 
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext, col, lit};
@@ -12,6 +13,7 @@ use futures::StreamExt;
 use crate::catalog::Catalog;
 
 use super::manifest::{FileEntry, Manifest};
+use super::writer::DataFileWriter;
 use super::{StoreError, StoreWriter};
 
 /// A file with fewer rows than this is "small" and worth merging.
@@ -22,6 +24,10 @@ pub const AUTO_COMPACT_FILES: usize = 16;
 pub const OUTPUT_FILE_ROWS: u64 = 2_000_000;
 /// Memory the merge sort may use before it spills to disk.
 const SORT_MEMORY_BYTES: usize = 256 * 1024 * 1024;
+/// Rows per batch while merging.
+const MERGE_BATCH_ROWS: usize = 2048;
+/// Rows per row group of a merged file.
+const ROW_GROUP_ROWS: usize = 65_536;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -84,17 +90,11 @@ pub async fn compact(
     catalog: &Catalog,
     eds_id: &str,
 ) -> Result<CompactReport, StoreError> {
-    let dir = writer.store().data_dir(eds_id);
-    let manifest = Manifest::load(&dir)?;
+    let manifest = Manifest::load(&writer.store().data_dir(eds_id))?;
     let cutoff = retention_cutoff_ms(
         chrono::Utc::now().timestamp_millis(),
         retention_days(catalog, eds_id)?,
     );
-    let mut report = CompactReport {
-        files_before: manifest.files.len(),
-        rows_before: manifest.rows(),
-        ..CompactReport::default()
-    };
     let (expired, live): (Vec<&FileEntry>, Vec<&FileEntry>) =
         manifest.files.iter().partition(|f| f.max_time_ms < cutoff);
     let small = live.iter().filter(|f| f.rows < SMALL_FILE_ROWS).count();
@@ -103,9 +103,70 @@ pub async fn compact(
         .copied()
         .filter(|f| f.min_time_ms < cutoff || (small >= 2 && f.rows < SMALL_FILE_ROWS))
         .collect();
+    replace(writer, eds_id, &manifest, &expired, &rewrite, cutoff).await
+}
+
+/// Which files [`merge_small_files`] takes: files under `file_rows` rows, oldest first, at
+/// most `files` of them and `total_rows` rows in all.
+#[derive(Debug, Clone, Copy)]
+pub struct MergeLimits {
+    pub file_rows: u64,
+    pub files: usize,
+    pub total_rows: u64,
+}
+
+/// Merges some of the store's small files (see [`MergeLimits`]) into one; `None` when fewer
+/// than two qualify. Bounded work, for an endpoint that compacts between commits;
+/// [`compact`] does the whole store.
+pub async fn merge_small_files(
+    writer: &StoreWriter,
+    catalog: &Catalog,
+    eds_id: &str,
+    limits: MergeLimits,
+) -> Result<Option<CompactReport>, StoreError> {
+    let manifest = Manifest::load(&writer.store().data_dir(eds_id))?;
+    let cutoff = retention_cutoff_ms(
+        chrono::Utc::now().timestamp_millis(),
+        retention_days(catalog, eds_id)?,
+    );
+    let mut rows = 0;
+    let rewrite: Vec<&FileEntry> = manifest
+        .files
+        .iter()
+        .filter(|f| f.rows < limits.file_rows)
+        .take(limits.files)
+        .take_while(|f| {
+            rows += f.rows;
+            rows <= limits.total_rows || rows == f.rows
+        })
+        .collect();
+    if rewrite.len() < 2 {
+        return Ok(None);
+    }
+    replace(writer, eds_id, &manifest, &[], &rewrite, cutoff)
+        .await
+        .map(Some)
+}
+
+/// Drops the `expired` files, merges the `rewrite` ones (keeping events from `cutoff` on)
+/// and swaps the result in with one manifest update.
+async fn replace(
+    writer: &StoreWriter,
+    eds_id: &str,
+    manifest: &Manifest,
+    expired: &[&FileEntry],
+    rewrite: &[&FileEntry],
+    cutoff: i64,
+) -> Result<CompactReport, StoreError> {
+    let dir = writer.store().data_dir(eds_id);
+    let mut report = CompactReport {
+        files_before: manifest.files.len(),
+        rows_before: manifest.rows(),
+        ..CompactReport::default()
+    };
     let mut added = Vec::new();
     if !rewrite.is_empty() {
-        added = merge(writer, eds_id, &rewrite, cutoff).await?;
+        added = merge(writer, eds_id, rewrite, cutoff).await?;
     }
     let removed: Vec<String> = expired
         .iter()
@@ -133,7 +194,10 @@ async fn merge(
         .with_memory_limit(SORT_MEMORY_BYTES, 1.0)
         .build_arc()
         .map_err(df_err)?;
-    let config = SessionConfig::new().with_target_partitions(2);
+    // Small batches keep the sort's merge phase within its memory: audit events are wide.
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_batch_size(MERGE_BATCH_ROWS);
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     let dir = writer.store().data_dir(eds_id);
     let paths: Vec<String> = files
@@ -150,25 +214,72 @@ async fn merge(
         .sort(vec![col("eventtime").sort(true, false)])
         .map_err(df_err)?;
     let mut stream = frame.execute_stream().await.map_err(df_err)?;
-    let mut written = Vec::new();
-    let mut current = None;
+    let mut output = MergeOutput {
+        writer,
+        eds_id,
+        current: None,
+        pending: Vec::new(),
+        pending_rows: 0,
+        written: Vec::new(),
+    };
     while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(df_err)?;
-        let file = match &mut current {
-            Some(file) => file,
-            None => current.insert(writer.file_writer(eds_id, Arc::clone(&batch.schema()))?),
-        };
-        file.write(batch)?;
-        if file.rows() >= OUTPUT_FILE_ROWS
-            && let Some(entry) = current.take().expect("a file is open").finish()?
-        {
-            written.push(entry);
-        }
+        output.push(batch.map_err(df_err)?)?;
     }
-    if let Some(file) = current
-        && let Some(entry) = file.finish()?
-    {
-        written.push(entry);
-    }
+    let written = output.finish()?;
     Ok(written)
+}
+
+/// The merge's sorted stream, gathered into row groups of [`ROW_GROUP_ROWS`] and files of
+/// [`OUTPUT_FILE_ROWS`].
+struct MergeOutput<'a> {
+    writer: &'a StoreWriter,
+    eds_id: &'a str,
+    current: Option<DataFileWriter>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    written: Vec<FileEntry>,
+}
+
+impl MergeOutput<'_> {
+    fn push(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
+        self.pending_rows += batch.num_rows();
+        self.pending.push(batch);
+        if self.pending_rows >= ROW_GROUP_ROWS {
+            self.write_row_group()?;
+        }
+        Ok(())
+    }
+
+    fn write_row_group(&mut self) -> Result<(), StoreError> {
+        let Some(first) = self.pending.first() else {
+            return Ok(());
+        };
+        let schema = first.schema();
+        let group = arrow::compute::concat_batches(&schema, &self.pending)?;
+        self.pending.clear();
+        self.pending_rows = 0;
+        let file = match &mut self.current {
+            Some(file) => file,
+            None => self
+                .current
+                .insert(self.writer.file_writer(self.eds_id, schema)?),
+        };
+        file.write(group)?;
+        if file.rows() >= OUTPUT_FILE_ROWS
+            && let Some(entry) = self.current.take().expect("a file is open").finish()?
+        {
+            self.written.push(entry);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<FileEntry>, StoreError> {
+        self.write_row_group()?;
+        if let Some(file) = self.current.take()
+            && let Some(entry) = file.finish()?
+        {
+            self.written.push(entry);
+        }
+        Ok(self.written)
+    }
 }
