@@ -53,7 +53,7 @@ echo "auditlake serve at $url ($profile build, $(nproc) cores), $clients clients
 kill -TERM "$server"
 wait "$server"
 server=""
-grep -E "stopped|compacted" "$work/serve.log" || true
+grep -E "stopped|compacted|merged|failed|skipped" "$work/serve.log" | cut -c1-300 || true
 eds_id="${eds_arn##*/}"
 echo "stored: $(al query --format csv "SELECT count(*) AS n FROM $eds_id" | tail -1) events in" \
   "$(ls "$store/data/"*/ | grep -c parquet) Parquet files"

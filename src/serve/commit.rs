@@ -26,14 +26,14 @@ pub const MAX_SMALL_FILES: usize = 4 * AUTO_COMPACT_FILES;
 pub const UNDER_LOAD: MergeLimits = MergeLimits {
     file_rows: 50_000,
     files: MAX_SMALL_FILES,
-    total_rows: 400_000,
+    total_rows: 150_000,
 };
 /// When the endpoint is idle, small files are merged a step of this size at a time (a
 /// request arriving waits for one step at most) until fewer than [`AUTO_COMPACT_FILES`] remain.
 pub const WHEN_IDLE: MergeLimits = MergeLimits {
     file_rows: SMALL_FILE_ROWS,
     files: MAX_SMALL_FILES,
-    total_rows: 1_000_000,
+    total_rows: 250_000,
 };
 /// Without requests for this long, stores with [`AUTO_COMPACT_FILES`] small files are compacted.
 pub const IDLE_COMPACT_AFTER: Duration = Duration::from_millis(500);
@@ -124,7 +124,8 @@ async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitS
                 // One bounded step per quiet spell; the store stays marked while more remain.
                 if let Some(eds_id) = fragmented.pop_first() {
                     let merged = merge(&root, &eds_id, WHEN_IDLE, &mut stats).await;
-                    if merged && small_files(&root, &eds_id, SMALL_FILE_ROWS) >= AUTO_COMPACT_FILES
+                    if merged == Merge::Done
+                        && small_files(&root, &eds_id, SMALL_FILE_ROWS) >= AUTO_COMPACT_FILES
                     {
                         fragmented.insert(eds_id);
                     }
@@ -166,7 +167,7 @@ async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitS
                 .get(&eds_id)
                 .is_none_or(|at| stats.commits >= *at);
             if due && small_files(&root, &eds_id, UNDER_LOAD.file_rows) >= MAX_SMALL_FILES {
-                if merge(&root, &eds_id, UNDER_LOAD, &mut stats).await {
+                if merge(&root, &eds_id, UNDER_LOAD, &mut stats).await != Merge::Failed {
                     retry_merge_at.remove(&eds_id);
                 } else {
                     retry_merge_at.insert(eds_id.clone(), stats.commits + MAX_SMALL_FILES as u64);
@@ -246,22 +247,30 @@ async fn open_for_compaction(root: &Path, eds_id: &str) -> Option<(StoreWriter, 
     }
 }
 
-/// Merges one bounded set of a store's small files; false if it failed (logged; the store
-/// is left as it was).
-async fn merge(root: &Path, eds_id: &str, limits: MergeLimits, stats: &mut CommitStats) -> bool {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Merge {
+    Done,
+    /// Fewer than two files qualified.
+    Nothing,
+    /// Logged; the store is as it was.
+    Failed,
+}
+
+/// Merges one bounded set of a store's small files.
+async fn merge(root: &Path, eds_id: &str, limits: MergeLimits, stats: &mut CommitStats) -> Merge {
     let Some((writer, catalog)) = open_for_compaction(root, eds_id).await else {
-        return false;
+        return Merge::Failed;
     };
     match compact::merge_small_files(&writer, &catalog, eds_id, limits).await {
         Ok(Some(report)) => {
             stats.compactions += 1;
             eprintln!("auditlake serve: merged small files of {eds_id}: {report}");
-            true
+            Merge::Done
         }
-        Ok(None) => true,
+        Ok(None) => Merge::Nothing,
         Err(e) => {
             eprintln!("auditlake serve: merging small files of {eds_id} failed: {e}");
-            false
+            Merge::Failed
         }
     }
 }

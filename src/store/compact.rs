@@ -9,6 +9,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::catalog::Catalog;
 
@@ -143,9 +144,64 @@ pub async fn merge_small_files(
     if rewrite.len() < 2 {
         return Ok(None);
     }
-    replace(writer, eds_id, &manifest, &[], &rewrite, cutoff)
-        .await
-        .map(Some)
+    let dir = writer.store().data_dir(eds_id);
+    let added = merge_in_memory(writer, eds_id, &rewrite, cutoff)?;
+    let removed: Vec<String> = rewrite.iter().map(|f| f.name.clone()).collect();
+    writer.replace_files(&dir, &removed, &added)?;
+    let after = Manifest::load(&dir)?;
+    Ok(Some(CompactReport {
+        files_before: manifest.files.len(),
+        rows_before: manifest.rows(),
+        files_after: after.files.len(),
+        rows_after: after.rows(),
+    }))
+}
+
+/// Merges a bounded set of files in memory: read whole, events before `cutoff` dropped,
+/// sorted by eventtime, written in row groups of [`ROW_GROUP_ROWS`]. Memory is about twice
+/// the files' rows in Arrow form, which [`MergeLimits`] keeps small; DataFusion's spilling
+/// sort, which [`compact`] uses for whole stores, miscounts the memory of such wide rows.
+fn merge_in_memory(
+    writer: &StoreWriter,
+    eds_id: &str,
+    files: &[&FileEntry],
+    cutoff: i64,
+) -> Result<Vec<FileEntry>, StoreError> {
+    let dir = writer.store().data_dir(eds_id);
+    let mut batches = Vec::new();
+    for entry in files {
+        let path = dir.join(&entry.name);
+        let file = std::fs::File::open(&path).map_err(|e| StoreError::io(&path, e))?;
+        for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
+            batches.push(batch?);
+        }
+    }
+    let Some(first) = batches.first() else {
+        return Ok(Vec::new());
+    };
+    let schema = first.schema();
+    if batches.iter().any(|b| b.schema() != schema) {
+        return Err(StoreError::Schema(format!(
+            "the files of event data store {eds_id} differ in schema; run `auditlake compact`"
+        )));
+    }
+    let all = arrow::compute::concat_batches(&schema, &batches)?;
+    drop(batches);
+    let times = super::writer::event_time_column(&all)?;
+    let cutoff = arrow::array::TimestampMillisecondArray::from(vec![cutoff])
+        .with_timezone_opt(times.timezone().map(str::to_string));
+    let keep = arrow::compute::kernels::cmp::gt_eq(times, &arrow::array::Scalar::new(cutoff))?;
+    let kept = arrow::compute::filter_record_batch(&all, &keep)?;
+    drop(all);
+    let sorted = super::writer::sort_by_event_time(kept)?;
+    let mut output = MergeOutput::new(writer, eds_id);
+    let mut offset = 0;
+    while offset < sorted.num_rows() {
+        let len = ROW_GROUP_ROWS.min(sorted.num_rows() - offset);
+        output.push(sorted.slice(offset, len))?;
+        offset += len;
+    }
+    output.finish()
 }
 
 /// Drops the `expired` files, merges the `rewrite` ones (keeping events from `cutoff` on)
@@ -214,14 +270,7 @@ async fn merge(
         .sort(vec![col("eventtime").sort(true, false)])
         .map_err(df_err)?;
     let mut stream = frame.execute_stream().await.map_err(df_err)?;
-    let mut output = MergeOutput {
-        writer,
-        eds_id,
-        current: None,
-        pending: Vec::new(),
-        pending_rows: 0,
-        written: Vec::new(),
-    };
+    let mut output = MergeOutput::new(writer, eds_id);
     while let Some(batch) = stream.next().await {
         output.push(batch.map_err(df_err)?)?;
     }
@@ -240,7 +289,18 @@ struct MergeOutput<'a> {
     written: Vec<FileEntry>,
 }
 
-impl MergeOutput<'_> {
+impl<'a> MergeOutput<'a> {
+    fn new(writer: &'a StoreWriter, eds_id: &'a str) -> MergeOutput<'a> {
+        MergeOutput {
+            writer,
+            eds_id,
+            current: None,
+            pending: Vec::new(),
+            pending_rows: 0,
+            written: Vec::new(),
+        }
+    }
+
     fn push(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
