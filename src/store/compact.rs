@@ -343,3 +343,96 @@ impl<'a> MergeOutput<'a> {
         Ok(self.written)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::NewEventDataStore;
+    use crate::event::{Enrichment, IntegrationBatchBuilder, checksum, validate};
+
+    /// One file per entry of `times` (minutes past 10:00 on 2026-03-01), committed in turn.
+    fn store_with_files(root: &std::path::Path, files: &[&[u32]]) -> (Catalog, String) {
+        let mut catalog = Catalog::default();
+        let eds = catalog
+            .create_event_data_store(NewEventDataStore::named("merge-test"), chrono::Utc::now())
+            .unwrap();
+        let eds_id = eds.id().to_string();
+        catalog.save(root).unwrap();
+        let writer = StoreWriter::open(root).unwrap();
+        for (f, minutes) in files.iter().enumerate() {
+            let mut builder =
+                IntegrationBatchBuilder::new(Enrichment::now("us-east-1", "123456789012", "c"));
+            for (i, m) in minutes.iter().enumerate() {
+                let payload = format!(
+                    r#"{{"version":"1.0","userIdentity":{{"type":"User","principalId":"a"}},"eventSource":"s","eventName":"n","eventTime":"2026-03-01T10:{m:02}:00Z","UID":"u-{f}-{i}","recipientAccountId":"123456789012"}}"#
+                );
+                let event = validate::validate(&payload, "123456789012").unwrap();
+                builder
+                    .append(&event, &payload, &checksum(&payload))
+                    .unwrap();
+            }
+            let batch = builder.finish().unwrap();
+            let mut file = writer.file_writer(&eds_id, batch.schema()).unwrap();
+            file.write(batch).unwrap();
+            writer.commit(file).unwrap();
+        }
+        (catalog, eds_id)
+    }
+
+    #[tokio::test]
+    async fn merging_small_files_keeps_every_event_sorted_within_its_limits() {
+        let root = tempfile::tempdir().unwrap();
+        let (catalog, eds_id) =
+            store_with_files(root.path(), &[&[30, 5], &[20, 1, 50], &[7], &[40, 2]]);
+        let writer = StoreWriter::open(root.path()).unwrap();
+        let limits = MergeLimits {
+            file_rows: 10,
+            files: 3,
+            total_rows: 100,
+        };
+        let report = merge_small_files(&writer, &catalog, &eds_id, limits)
+            .await
+            .unwrap()
+            .expect("three files qualify");
+        assert_eq!((report.files_before, report.files_after), (4, 2));
+        assert_eq!((report.rows_before, report.rows_after), (8, 8));
+
+        let manifest = Manifest::load(&writer.store().data_dir(&eds_id)).unwrap();
+        let merged = manifest
+            .files
+            .iter()
+            .find(|f| f.rows == 6)
+            .expect("the merged file");
+        let path = writer.store().data_dir(&eds_id).join(&merged.name);
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut times = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            times.extend(
+                super::super::writer::event_time_column(&batch)
+                    .unwrap()
+                    .values()
+                    .iter()
+                    .copied(),
+            );
+        }
+        assert_eq!(times.len(), 6);
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+
+        // Only two files qualify under a one-file cap on rows: nothing to merge.
+        let tight = MergeLimits {
+            file_rows: 10,
+            files: 64,
+            total_rows: 1,
+        };
+        assert!(
+            merge_small_files(&writer, &catalog, &eds_id, tight)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
