@@ -5,22 +5,23 @@
 #
 #   bash benches/serve.sh [CLIENTS] [SECONDS]      (defaults: 8 clients, 20 s)
 #
-# Needs a release build (AUDITLAKE_BIN, else the shared target dir's; built if missing) and
-# builds the load generator examples/serve_load.rs. Events come from `auditlake sample`.
+# Builds auditlake and the load generator examples/serve_load.rs (release; PROFILE=debug for
+# a debug build) unless AUDITLAKE_BIN and SERVE_LOAD_BIN name prebuilt ones. Events come
+# from `auditlake sample`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients="${1:-8}"
 seconds="${2:-20}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/auditlake-target}"
 profile="${PROFILE:-release}"
-if [ "$profile" = release ]; then
-  cargo build --release --quiet --bin auditlake --example serve_load
-else
-  cargo build --quiet --bin auditlake --example serve_load
-  profile=debug
+[ "$profile" = release ] || profile=debug
+build=(--bin auditlake --example serve_load)
+[ "$profile" = release ] && build+=(--release)
+if [ -z "${AUDITLAKE_BIN:-}" ] || [ -z "${SERVE_LOAD_BIN:-}" ]; then
+  cargo build --quiet "${build[@]}"
 fi
 bin="${AUDITLAKE_BIN:-$CARGO_TARGET_DIR/$profile/auditlake}"
-load="$CARGO_TARGET_DIR/$profile/examples/serve_load"
+load="${SERVE_LOAD_BIN:-$CARGO_TARGET_DIR/$profile/examples/serve_load}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/auditlake-serve-bench.XXXXXX")"
 server=""
 cleanup() {

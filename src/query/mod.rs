@@ -64,13 +64,9 @@ fn store_table(store: &Store, eds: &EventDataStore) -> Result<StoreTable, QueryE
         .then(|| eds.status.as_str().to_string());
     let files = match unavailable {
         Some(_) => Vec::new(),
-        None => store
-            .snapshot(eds.id())?
-            .files
-            .into_iter()
-            .map(|f| f.path)
-            .collect(),
+        None => store.snapshot(eds.id())?.files,
     };
+    let oldest_event_ms = files.iter().map(|f| f.min_time_ms).min();
     Ok(StoreTable {
         store: StoreRef {
             id: eds.id().to_ascii_lowercase(),
@@ -80,7 +76,8 @@ fn store_table(store: &Store, eds: &EventDataStore) -> Result<StoreTable, QueryE
         },
         schema: Some(schema_for(eds.category())),
         retention_days: eds.retention_period,
-        files,
+        files: files.into_iter().map(|f| f.path).collect(),
+        oldest_event_ms,
     })
 }
 

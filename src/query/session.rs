@@ -43,6 +43,9 @@ pub struct StoreTable {
     pub retention_days: u32,
     /// The committed Parquet files (absolute paths).
     pub files: Vec<PathBuf>,
+    /// The oldest eventtime in the files (ms), when known: if it is within retention, the
+    /// retention filter is left out of every scan.
+    pub oldest_event_ms: Option<i64>,
 }
 
 /// A DataFusion session that answers Lake SQL over a fixed snapshot of event data stores.
@@ -197,6 +200,9 @@ async fn retained(
 ) -> Result<Arc<dyn TableProvider>, QueryError> {
     let files = files_table(state, table).await?;
     let cutoff = now_ms - i64::from(table.retention_days) * DAY_MS;
+    if table.oldest_event_ms.is_some_and(|oldest| oldest >= cutoff) {
+        return Ok(files);
+    }
     let plan = LogicalPlanBuilder::scan("events", provider_as_source(files), None)?
         .filter(col("eventtime").gt_eq(lit(ScalarValue::TimestampMillisecond(Some(cutoff), None))))?
         .build()?;

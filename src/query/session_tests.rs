@@ -82,12 +82,14 @@ async fn engine(dir: &Path, retention_days: u32) -> QueryEngine {
             schema: Some(integration_schema()),
             retention_days,
             files: vec![file],
+            oldest_event_ms: None,
         },
         StoreTable {
             store: store_ref("181660c8-d56d-4ec1-aa32-c1713fb3bca3", "empty.one"),
             schema: Some(integration_schema()),
             retention_days: 7,
             files: vec![],
+            oldest_event_ms: None,
         },
     ];
     QueryEngine::new(tables, NOW_MS).await.unwrap()
