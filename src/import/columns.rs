@@ -2,8 +2,8 @@
 //!
 //! Struct fields match JSON keys case-insensitively (the schema is lower case, CloudTrail
 //! is camel case); strings go in as they are and other values as compact JSON; maps follow
-//! [`JsonMap`]; a value whose type does not fit its column is left NULL there (the whole
-//! record stays in eventjson).
+//! [`crate::event::json_map::JsonMap`]; a value whose type does not fit its column is left
+//! NULL there (the whole record stays in eventjson).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::event::json_map::{JsonMap, value_text};
+use crate::event::json_map::value_text;
 
 /// The top-level entries of one JSON object, in document order.
 #[derive(Debug)]
@@ -61,9 +61,65 @@ impl<'a> Entries<'a> {
 
 /// `2023-07-10T11:42:36Z` (or with fractions or an offset) as milliseconds since the epoch.
 pub fn parse_time_ms(text: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp_millis())
+    plain_utc_ms(text).or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.timestamp_millis())
+    })
+}
+
+/// The form CloudTrail writes, `YYYY-MM-DDTHH:MM:SSZ`, read without chrono's general
+/// parser (it is read twice for every record). Anything else, leap seconds included, is
+/// left to chrono.
+fn plain_utc_ms(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0i64, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days from 1970-01-01 to the civil date (Howard Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000)
+}
+
+/// The text of a JSON string that holds no escapes, without a trip through serde.
+fn plain_string(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    // A byte loop: these strings are short, and memchr's set-up costs more than it saves.
+    (!inner.bytes().any(|b| b == b'\\')).then_some(inner)
+}
+
+/// A value as column text: [`value_text`], with unescaped strings taken as they are.
+fn text_of(raw: &RawValue) -> Result<Cow<'_, str>, serde_json::Error> {
+    match plain_string(raw.get()) {
+        Some(s) => Ok(Cow::Borrowed(s)),
+        None => value_text(raw),
+    }
 }
 
 fn is_null(raw: &RawValue) -> bool {
@@ -92,7 +148,16 @@ pub struct StructColumn {
     fields: Fields,
     children: Vec<Column>,
     nulls: NullBufferBuilder,
+    /// The field each key went to when it was last seen at this place in an object:
+    /// records of one kind list their keys in the same order, so most keys match here
+    /// and skip the search through the fields.
+    seen: Vec<(String, Option<usize>)>,
+    /// Which entry of the object being appended fills each field (reused between rows).
+    slots: Vec<Option<usize>>,
 }
+
+/// Places in an object whose keys [`StructColumn`] remembers.
+const SEEN_KEYS: usize = 64;
 
 pub struct ListColumn {
     item: FieldRef,
@@ -154,7 +219,7 @@ impl Column {
         };
         let text = raw.get();
         match self {
-            Column::Text(b) => match value_text(raw) {
+            Column::Text(b) => match text_of(raw) {
                 Ok(v) => b.append_value(v),
                 Err(_) => b.append_null(),
             },
@@ -164,22 +229,25 @@ impl Column {
                 _ => b.append_null(),
             },
             Column::Time(b) => {
-                let ms = serde_json::from_str::<Cow<str>>(text)
-                    .ok()
-                    .and_then(|t| parse_time_ms(&t));
+                let ms = match plain_string(text) {
+                    Some(t) => parse_time_ms(t),
+                    None => serde_json::from_str::<Cow<str>>(text)
+                        .ok()
+                        .and_then(|t| parse_time_ms(&t)),
+                };
                 b.append_option(ms);
             }
-            Column::Map(m) => match JsonMap::parse(raw) {
-                Ok(Some(map)) => {
-                    for (k, v) in map.entries() {
+            Column::Map(m) => match map_entries(text) {
+                Some(entries) => {
+                    for (k, v) in &entries {
                         m.keys.append_value(k);
                         m.values.append_value(v);
                     }
                     let last = *m.offsets.last().expect("offsets start with 0");
-                    m.offsets.push(last + map.entries().len() as i32);
+                    m.offsets.push(last + entries.len() as i32);
                     m.nulls.append_non_null();
                 }
-                _ => self.append_null(),
+                None => self.append_null(),
             },
             Column::Struct(s) => match Entries::parse(text) {
                 Ok(entries) => s.append_entries(&entries, &[]),
@@ -236,38 +304,78 @@ impl Column {
     }
 }
 
+/// A JSON object as map entries, as [`crate::event::json_map::JsonMap`] reads it (strings unescaped, other values
+/// compact JSON, the last of equal keys wins); `None` when it is not an object.
+fn map_entries(text: &str) -> Option<Vec<(Cow<'_, str>, Cow<'_, str>)>> {
+    if !text.starts_with('{') {
+        return None;
+    }
+    let raw = Entries::parse(text).ok()?.0;
+    let mut entries: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(raw.len());
+    for (key, value) in raw {
+        let value = text_of(value).ok()?;
+        match entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => entries.push((key, value)),
+        }
+    }
+    Some(entries)
+}
+
 impl StructColumn {
     pub fn new(fields: &Fields) -> StructColumn {
         StructColumn {
             fields: fields.clone(),
             children: fields.iter().map(|f| Column::new(f.data_type())).collect(),
             nulls: NullBufferBuilder::new(0),
+            seen: Vec::new(),
+            slots: vec![None; fields.len()],
         }
+    }
+
+    /// The field a key fills, matched case-insensitively; `place` is its place in the object.
+    fn field_of(&mut self, place: usize, key: &str) -> Option<usize> {
+        if let Some((seen, field)) = self.seen.get(place)
+            && seen == key
+        {
+            return *field;
+        }
+        let field = self
+            .fields
+            .iter()
+            .position(|f| f.name().eq_ignore_ascii_case(key));
+        if place < self.seen.len() {
+            let slot = &mut self.seen[place];
+            slot.0.clear();
+            slot.0.push_str(key);
+            slot.1 = field;
+        } else if place == self.seen.len() && place < SEEN_KEYS {
+            self.seen.push((key.to_string(), field));
+        }
+        field
     }
 
     /// Appends one object; the children at `skip` are left to the caller.
     pub fn append_entries(&mut self, entries: &Entries<'_>, skip: &[usize]) {
-        let mut slots: Vec<Option<&RawValue>> = vec![None; self.fields.len()];
-        for (key, value) in &entries.0 {
-            let Some(i) = self
-                .fields
-                .iter()
-                .position(|f| f.name().eq_ignore_ascii_case(key))
-            else {
+        let mut slots = std::mem::take(&mut self.slots);
+        slots.fill(None);
+        for (place, (key, _)) in entries.0.iter().enumerate() {
+            let Some(i) = self.field_of(place, key) else {
                 continue;
             };
             // Keys that differ only by case: the first one fills the column; every
             // variant stays in eventjson.
             if slots[i].is_none() {
-                slots[i] = Some(*value);
+                slots[i] = Some(place);
             }
         }
         for (i, child) in self.children.iter_mut().enumerate() {
             if !skip.contains(&i) {
-                child.append(slots[i]);
+                child.append(slots[i].map(|place| entries.0[place].1));
             }
         }
         self.nulls.append_non_null();
+        self.slots = slots;
     }
 
     /// The child builder at `i`, for columns filled by the caller.
@@ -351,6 +459,62 @@ mod tests {
             .clone();
         assert_eq!(arns.value(0), "a");
         assert!(arns.is_null(1));
+    }
+
+    #[test]
+    fn keys_fill_their_fields_whatever_their_order() {
+        let mut col = Column::new(&field_type("useridentity"));
+        for json in [
+            r#"{"type":"A","arn":"a1","accountId":"1"}"#,
+            r#"{"arn":"a2","type":"B"}"#,
+            r#"{"accountId":"3","ARN":"a3","Arn":"other"}"#,
+        ] {
+            col.append(Some(serde_json::from_str(json).unwrap()));
+        }
+        let array = col.finish();
+        let s = array.as_struct();
+        let text = |name: &str, row: usize| {
+            let c = s.column_by_name(name).unwrap().as_string::<i32>();
+            c.is_valid(row).then(|| c.value(row).to_string())
+        };
+        assert_eq!(
+            (0..3).map(|i| text("arn", i)).collect::<Vec<_>>(),
+            [Some("a1".into()), Some("a2".into()), Some("a3".into())]
+        );
+        assert_eq!(text("type", 1).as_deref(), Some("B"));
+        assert_eq!(text("type", 2), None);
+        assert_eq!(text("accountid", 2).as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn plain_times_read_as_chrono_reads_them() {
+        let texts = [
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2000-02-29T12:34:56Z",
+            "2023-07-10T11:42:36Z",
+            "2024-12-31T23:59:59Z",
+            "2100-03-01T00:00:00Z",
+        ];
+        for text in texts {
+            let chrono = chrono::DateTime::parse_from_rfc3339(text).unwrap();
+            assert_eq!(
+                plain_utc_ms(text),
+                Some(chrono.timestamp_millis()),
+                "{text}"
+            );
+        }
+        for text in [
+            "2023-02-29T00:00:00Z",
+            "2023-13-01T00:00:00Z",
+            "2023-07-10T24:00:00Z",
+        ] {
+            assert_eq!(parse_time_ms(text), None, "{text}");
+        }
+        assert_eq!(
+            parse_time_ms("2023-07-10T11:42:36.5Z"),
+            Some(1_688_989_356_500)
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! alone into one sorted vector: 16 bytes an event, 16 MB per million events.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use arrow::array::{Array, AsArray};
@@ -27,11 +28,33 @@ pub fn key(event_id: &str) -> u128 {
     }
 }
 
+/// Hashes a key by folding its halves: keys are UUID bits or SHA-256 bits, already random,
+/// so SipHash would only cost time (every record of an import is looked up).
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        // The multiply spreads the bits that hashbrown reads (the top 7 and the low ones).
+        self.0 = ((n as u64) ^ ((n >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Which eventIDs are taken: those committed before the import, and those it has added.
 #[derive(Debug, Default)]
 pub struct EventIds {
     existing: Vec<u128>,
-    added: Mutex<HashSet<u128>>,
+    added: Mutex<HashSet<u128, BuildHasherDefault<FoldHasher>>>,
 }
 
 impl EventIds {

@@ -188,22 +188,25 @@ impl Worker<'_> {
         bytes_read: &Arc<AtomicU64>,
     ) -> Result<Tally, ImportError> {
         let mut text = Vec::with_capacity(64 * 1024);
+        let mut buffer = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(path) = logs.get(i) else { break };
-            self.read_file(path, bytes_read, &mut text)?;
+            buffer = self.read_file(path, bytes_read, &mut text, buffer)?;
         }
         self.flush()?;
         self.commit()?;
         Ok(self.tally)
     }
 
+    /// Reads one file with `buffer` as the scanner's, and hands the buffer back for the next.
     fn read_file(
         &mut self,
         path: &Path,
         bytes_read: &Arc<AtomicU64>,
         text: &mut Vec<u8>,
-    ) -> Result<(), ImportError> {
+        buffer: Vec<u8>,
+    ) -> Result<Vec<u8>, ImportError> {
         self.tally.files += 1;
         let name = path.display().to_string();
         let reader = match source::open(path, Arc::clone(bytes_read)) {
@@ -212,10 +215,10 @@ impl Worker<'_> {
                 let _ = self
                     .problems
                     .send(Problem::File(name, format!("cannot open: {e}")));
-                return Ok(());
+                return Ok(buffer);
             }
         };
-        let mut scanner = RecordScanner::new(reader);
+        let mut scanner = RecordScanner::with_buffer(reader, buffer);
         loop {
             let position = match scanner.next_record(text) {
                 Ok(Some(position)) => position,
@@ -241,7 +244,7 @@ impl Worker<'_> {
                 self.flush()?;
             }
         }
-        Ok(())
+        Ok(scanner.into_buffer())
     }
 
     fn take(&mut self, record: &Record<'_>) {

@@ -62,15 +62,27 @@ pub struct RecordScanner<R> {
 
 impl<R: Read> RecordScanner<R> {
     pub fn new(reader: R) -> RecordScanner<R> {
+        RecordScanner::with_buffer(reader, Vec::new())
+    }
+
+    /// A scanner that reads through `buf`, the buffer of an earlier scanner (see
+    /// [`RecordScanner::into_buffer`]), so that a file does not cost a new megabyte.
+    pub fn with_buffer(reader: R, mut buf: Vec<u8>) -> RecordScanner<R> {
+        buf.resize(BUF_BYTES, 0);
         RecordScanner {
             reader,
-            buf: vec![0; BUF_BYTES],
+            buf,
             pos: 0,
             len: 0,
             line: 1,
             records: 0,
             mode: Mode::Top,
         }
+    }
+
+    /// The read buffer, for the scanner of the next file.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     fn error(&self, message: impl Into<String>) -> ScanError {
@@ -255,17 +267,8 @@ impl<R: Read> RecordScanner<R> {
                         }
                     } else {
                         // Fast path to the next quote or backslash.
-                        let rest = &bytes[i..];
-                        match rest.iter().position(|&c| c == b'"' || c == b'\\') {
-                            Some(k) => {
-                                i += k;
-                                continue;
-                            }
-                            None => {
-                                i = bytes.len();
-                                continue;
-                            }
-                        }
+                        i += quote_or_escape(&bytes[i..]);
+                        continue;
                     }
                 } else {
                     match b {
@@ -304,6 +307,30 @@ impl<R: Read> RecordScanner<R> {
             }
         }
     }
+}
+
+/// Where the first `"` or `\` of `bytes` is, or its length when there is none. Looks at
+/// eight bytes at a time (the zero-byte test of "Bit Twiddling Hacks" on the word XORed
+/// with each mark): strings are most of a record's text.
+fn quote_or_escape(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut at = 0;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(word.try_into().expect("a slice of eight bytes"));
+        // Bytes above a match may be flagged too; the lowest flag is always a match.
+        let found = zero_bytes(word ^ (ONES * u64::from(b'"')))
+            | zero_bytes(word ^ (ONES * u64::from(b'\\')));
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map_or(bytes.len(), |k| at + k)
 }
 
 #[cfg(test)]
@@ -363,6 +390,21 @@ mod tests {
         let (got, err) = split("{\"a\":1}\nhello");
         assert_eq!(got.len(), 1);
         assert_eq!(err.unwrap().line, 2);
+    }
+
+    #[test]
+    fn quotes_and_escapes_are_found_in_long_and_short_texts() {
+        for len in [0, 1, 7, 8, 9, 31, 32, 33, 64, 100] {
+            let text = "x".repeat(len);
+            assert_eq!(quote_or_escape(text.as_bytes()), len);
+            for (at, mark) in [(0, '"'), (len / 2, '\\'), (len, '"')] {
+                let marked = format!("{}{mark}{}", &text[..at], &text[at..]);
+                assert_eq!(quote_or_escape(marked.as_bytes()), at, "{len} {at} {mark}");
+            }
+        }
+        // Bytes next to the marks' values, and UTF-8, are not marks.
+        let text = "#!]\u{e9}[\u{1}\u{a2}ab\"";
+        assert_eq!(quote_or_escape(text.as_bytes()), text.len() - 1);
     }
 
     #[test]
