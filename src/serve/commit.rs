@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::catalog::Catalog;
-use crate::store::compact::{self, AUTO_COMPACT_FILES, MergeLimits, SMALL_FILE_ROWS};
-use crate::store::{Manifest, StoreError, StoreWriter};
+use crate::store::compact::{self, AUTO_COMPACT_FILES, MergeLimits, SMALL_FILE_ROWS, StagedMerge};
+use crate::store::{Manifest, Store, StoreError, StoreWriter};
 
 /// At most this many rows go into one group commit; the rest wait for the next.
 pub const MAX_GROUP_ROWS: usize = 100_000;
@@ -111,24 +111,27 @@ impl Committer {
 
 async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitStats {
     let mut stats = CommitStats::default();
+    // Merges staged by an earlier run that did not install them hold nothing of value.
+    let _ = std::fs::remove_dir_all(root.join(STAGING_DIR));
     // Stores that had enough small files to be worth compacting when things are quiet.
     let mut fragmented: BTreeSet<String> = BTreeSet::new();
     // Per store, the commit count at which merging under load may be tried again after a
     // failed merge (not at every commit: a failing merge would eat the endpoint's time).
     let mut retry_merge_at: BTreeMap<String, u64> = BTreeMap::new();
+    // At most one merge runs beside the commits.
+    let mut merging: Option<Background> = None;
     loop {
         let first = match tokio::time::timeout(IDLE_COMPACT_AFTER, rx.recv()).await {
             Ok(Some(p)) => p,
             Ok(None) => break,
             Err(_idle) => {
-                // One bounded step per quiet spell; the store stays marked while more remain.
-                if let Some(eds_id) = fragmented.pop_first() {
-                    let merged = merge(&root, &eds_id, WHEN_IDLE, &mut stats).await;
-                    if merged == Merge::Done
-                        && small_files(&root, &eds_id, SMALL_FILE_ROWS) >= AUTO_COMPACT_FILES
-                    {
-                        fragmented.insert(eds_id);
-                    }
+                let done = finish_merge(&root, &mut merging, false, &mut stats).await;
+                after_merge(done, &root, &mut fragmented, &mut retry_merge_at, &stats);
+                // One bounded step at a time; the store stays marked while more remain.
+                if merging.is_none()
+                    && let Some(eds_id) = fragmented.pop_first()
+                {
+                    merging = Some(Background::start(&root, eds_id, WHEN_IDLE));
                 }
                 continue;
             }
@@ -162,27 +165,137 @@ async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitS
             // A client that went away no longer waits for its answer.
             let _ = done.send(result.clone());
         }
+        let done = finish_merge(&root, &mut merging, false, &mut stats).await;
+        after_merge(done, &root, &mut fragmented, &mut retry_merge_at, &stats);
         for eds_id in touched {
             let due = retry_merge_at
                 .get(&eds_id)
                 .is_none_or(|at| stats.commits >= *at);
-            if due && small_files(&root, &eds_id, UNDER_LOAD.file_rows) >= MAX_SMALL_FILES {
-                if merge(&root, &eds_id, UNDER_LOAD, &mut stats).await != Merge::Failed {
-                    retry_merge_at.remove(&eds_id);
-                } else {
-                    retry_merge_at.insert(eds_id.clone(), stats.commits + MAX_SMALL_FILES as u64);
-                }
+            if merging.is_none()
+                && due
+                && small_files(&root, &eds_id, UNDER_LOAD.file_rows) >= MAX_SMALL_FILES
+            {
+                merging = Some(Background::start(&root, eds_id.clone(), UNDER_LOAD));
             }
             if small_files(&root, &eds_id, SMALL_FILE_ROWS) >= AUTO_COMPACT_FILES {
                 fragmented.insert(eds_id);
             }
         }
     }
-    // Shutting down: what is left fragmented gets the whole-store compaction.
+    // Shutting down: the running merge is installed, then what is left fragmented gets the
+    // whole-store compaction.
+    finish_merge(&root, &mut merging, true, &mut stats).await;
     for eds_id in fragmented {
         compact_store(&root, &eds_id, &mut stats).await;
     }
     stats
+}
+
+/// Where merges are staged, under the store's root (outside `data/`).
+const STAGING_DIR: &str = "serve-merges";
+
+/// A merge running beside the commits: it reads and writes without the writer lock, and is
+/// installed between two commits.
+struct Background {
+    eds_id: String,
+    limits: MergeLimits,
+    task: JoinHandle<Result<Option<StagedMerge>, String>>,
+}
+
+impl Background {
+    fn start(root: &Path, eds_id: String, limits: MergeLimits) -> Background {
+        let root = root.to_path_buf();
+        let id = eds_id.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let store = Store::open(&root).map_err(|e| e.to_string())?;
+            let catalog = Catalog::load(&root).map_err(|e| e.to_string())?;
+            let staging = root
+                .join(STAGING_DIR)
+                .join(format!("merge-{}", uuid::Uuid::new_v4().simple()));
+            compact::stage_merge(&store, &catalog, &id, limits, &staging).map_err(|e| e.to_string())
+        });
+        Background {
+            eds_id,
+            limits,
+            task,
+        }
+    }
+}
+
+/// Installs the background merge once it is done (or, with `wait`, after waiting for it).
+/// Returns which store it was for, its limits and how it went; `None` while it still runs.
+async fn finish_merge(
+    root: &Path,
+    merging: &mut Option<Background>,
+    wait: bool,
+    stats: &mut CommitStats,
+) -> Option<(String, MergeLimits, Merge)> {
+    let bg = merging.take_if(|bg| wait || bg.task.is_finished())?;
+    let eds_id = bg.eds_id;
+    let staged = match bg.task.await {
+        Ok(Ok(Some(staged))) => staged,
+        Ok(Ok(None)) => return Some((eds_id, bg.limits, Merge::Nothing)),
+        Ok(Err(e)) => {
+            eprintln!("auditlake serve: merging small files of {eds_id} failed: {e}");
+            return Some((eds_id, bg.limits, Merge::Failed));
+        }
+        Err(e) => {
+            eprintln!("auditlake serve: merging small files of {eds_id} failed: {e}");
+            return Some((eds_id, bg.limits, Merge::Failed));
+        }
+    };
+    let install_root = root.to_path_buf();
+    let installed = tokio::task::spawn_blocking(move || {
+        let writer = StoreWriter::open(&install_root).map_err(|e| e.to_string())?;
+        compact::install_merge(&writer, staged).map_err(|e| e.to_string())
+    })
+    .await;
+    let outcome = match installed {
+        Ok(Ok(Some(report))) => {
+            stats.compactions += 1;
+            eprintln!("auditlake serve: merged small files of {eds_id}: {report}");
+            Merge::Done
+        }
+        // Another compaction replaced some of its files first; the merge was dropped.
+        Ok(Ok(None)) => Merge::Nothing,
+        Ok(Err(e)) => {
+            eprintln!("auditlake serve: installing the merge of {eds_id} failed: {e}");
+            Merge::Failed
+        }
+        Err(e) => {
+            eprintln!("auditlake serve: installing the merge of {eds_id} failed: {e}");
+            Merge::Failed
+        }
+    };
+    Some((eds_id, bg.limits, outcome))
+}
+
+/// What follows a finished merge: a failed one under load is not tried again for a while;
+/// a successful idle step leaves the store marked while it still has small files.
+fn after_merge(
+    done: Option<(String, MergeLimits, Merge)>,
+    root: &Path,
+    fragmented: &mut BTreeSet<String>,
+    retry_merge_at: &mut BTreeMap<String, u64>,
+    stats: &CommitStats,
+) {
+    let Some((eds_id, limits, outcome)) = done else {
+        return;
+    };
+    match outcome {
+        Merge::Failed if limits == UNDER_LOAD => {
+            retry_merge_at.insert(eds_id, stats.commits + MAX_SMALL_FILES as u64);
+        }
+        Merge::Failed | Merge::Nothing => {}
+        Merge::Done => {
+            retry_merge_at.remove(&eds_id);
+            if limits == WHEN_IDLE
+                && small_files(root, &eds_id, SMALL_FILE_ROWS) >= AUTO_COMPACT_FILES
+            {
+                fragmented.insert(eds_id);
+            }
+        }
+    }
 }
 
 type Waiters = Vec<oneshot::Sender<Result<(), CommitError>>>;
@@ -254,25 +367,6 @@ enum Merge {
     Nothing,
     /// Logged; the store is as it was.
     Failed,
-}
-
-/// Merges one bounded set of a store's small files.
-async fn merge(root: &Path, eds_id: &str, limits: MergeLimits, stats: &mut CommitStats) -> Merge {
-    let Some((writer, catalog)) = open_for_compaction(root, eds_id).await else {
-        return Merge::Failed;
-    };
-    match compact::merge_small_files(&writer, &catalog, eds_id, limits).await {
-        Ok(Some(report)) => {
-            stats.compactions += 1;
-            eprintln!("auditlake serve: merged small files of {eds_id}: {report}");
-            Merge::Done
-        }
-        Ok(None) => Merge::Nothing,
-        Err(e) => {
-            eprintln!("auditlake serve: merging small files of {eds_id} failed: {e}");
-            Merge::Failed
-        }
-    }
 }
 
 /// Compacts one whole store; a failure is logged and leaves the store as it was.

@@ -2,6 +2,7 @@
 //! dropped, and the result swapped in with one manifest update.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
 
@@ -15,7 +16,7 @@ use crate::catalog::Catalog;
 
 use super::manifest::{FileEntry, Manifest};
 use super::writer::DataFileWriter;
-use super::{StoreError, StoreWriter};
+use super::{Store, StoreError, StoreWriter};
 
 /// A file with fewer rows than this is "small" and worth merging.
 pub const SMALL_FILE_ROWS: u64 = 250_000;
@@ -109,7 +110,7 @@ pub async fn compact(
 
 /// Which files [`merge_small_files`] takes: files under `file_rows` rows, oldest first, at
 /// most `files` of them and `total_rows` rows in all.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MergeLimits {
     pub file_rows: u64,
     pub files: usize,
@@ -130,22 +131,12 @@ pub async fn merge_small_files(
         chrono::Utc::now().timestamp_millis(),
         retention_days(catalog, eds_id)?,
     );
-    let mut rows = 0;
-    let rewrite: Vec<&FileEntry> = manifest
-        .files
-        .iter()
-        .filter(|f| f.rows < limits.file_rows)
-        .take(limits.files)
-        .take_while(|f| {
-            rows += f.rows;
-            rows <= limits.total_rows || rows == f.rows
-        })
-        .collect();
+    let rewrite = select_small(&manifest, limits);
     if rewrite.len() < 2 {
         return Ok(None);
     }
     let dir = writer.store().data_dir(eds_id);
-    let added = merge_in_memory(writer, eds_id, &rewrite, cutoff)?;
+    let added = merge_in_memory(writer.store(), eds_id, &rewrite, cutoff, &dir)?;
     let removed: Vec<String> = rewrite.iter().map(|f| f.name.clone()).collect();
     writer.replace_files(&dir, &removed, &added)?;
     let after = Manifest::load(&dir)?;
@@ -157,17 +148,121 @@ pub async fn merge_small_files(
     }))
 }
 
+/// The files [`MergeLimits`] picks, oldest first.
+fn select_small(manifest: &Manifest, limits: MergeLimits) -> Vec<&FileEntry> {
+    let mut rows = 0;
+    manifest
+        .files
+        .iter()
+        .filter(|f| f.rows < limits.file_rows)
+        .take(limits.files)
+        .take_while(|f| {
+            rows += f.rows;
+            rows <= limits.total_rows || rows == f.rows
+        })
+        .collect()
+}
+
+/// A merge written outside the store's directory, not yet part of it: see [`stage_merge`].
+#[derive(Debug)]
+pub struct StagedMerge {
+    pub eds_id: String,
+    /// The files it replaces.
+    removed: Vec<String>,
+    /// The merged files, in `staging`.
+    added: Vec<FileEntry>,
+    staging: PathBuf,
+}
+
+impl StagedMerge {
+    /// Deletes the staged files (the merge is given up).
+    pub fn discard(self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+    }
+}
+
+/// Merges some of the store's small files like [`merge_small_files`], but without the
+/// writer lock, so that commits go on meanwhile: the files read are immutable, and the merged
+/// ones are written under `staging` (a directory of its own, outside `data/`, which no
+/// writer's clean-up touches). [`install_merge`] then swaps them in under the lock.
+pub fn stage_merge(
+    store: &Store,
+    catalog: &Catalog,
+    eds_id: &str,
+    limits: MergeLimits,
+    staging: &Path,
+) -> Result<Option<StagedMerge>, StoreError> {
+    let manifest = Manifest::load(&store.data_dir(eds_id))?;
+    let cutoff = retention_cutoff_ms(
+        chrono::Utc::now().timestamp_millis(),
+        retention_days(catalog, eds_id)?,
+    );
+    let rewrite = select_small(&manifest, limits);
+    if rewrite.len() < 2 {
+        return Ok(None);
+    }
+    let staged = StagedMerge {
+        eds_id: eds_id.to_string(),
+        removed: rewrite.iter().map(|f| f.name.clone()).collect(),
+        added: Vec::new(),
+        staging: staging.to_path_buf(),
+    };
+    match merge_in_memory(store, eds_id, &rewrite, cutoff, staging) {
+        Ok(added) => Ok(Some(StagedMerge { added, ..staged })),
+        Err(e) => {
+            staged.discard();
+            Err(e)
+        }
+    }
+}
+
+/// Swaps a staged merge into its store with one manifest update. `None` (and the staged
+/// files deleted) when a file it replaces is no longer in the store, because another
+/// compaction got there first: installing it would then duplicate events.
+pub fn install_merge(
+    writer: &StoreWriter,
+    staged: StagedMerge,
+) -> Result<Option<CompactReport>, StoreError> {
+    let dir = writer.store().data_dir(&staged.eds_id);
+    let manifest = Manifest::load(&dir)?;
+    let intact = staged
+        .removed
+        .iter()
+        .all(|name| manifest.files.iter().any(|f| &f.name == name));
+    if !intact {
+        staged.discard();
+        return Ok(None);
+    }
+    for entry in &staged.added {
+        let from = staged.staging.join(&entry.name);
+        let to = dir.join(&entry.name);
+        // Until the manifest names them, moved files are leftovers a crash would clean up.
+        std::fs::rename(&from, &to).map_err(|e| StoreError::io(&to, e))?;
+    }
+    writer.replace_files(&dir, &staged.removed, &staged.added)?;
+    let after = Manifest::load(&dir)?;
+    let report = CompactReport {
+        files_before: manifest.files.len(),
+        rows_before: manifest.rows(),
+        files_after: after.files.len(),
+        rows_after: after.rows(),
+    };
+    staged.discard();
+    Ok(Some(report))
+}
+
 /// Merges a bounded set of files in memory: read whole, events before `cutoff` dropped,
 /// sorted by eventtime, written in row groups of [`ROW_GROUP_ROWS`]. Memory is about twice
 /// the files' rows in Arrow form, which [`MergeLimits`] keeps small; DataFusion's spilling
 /// sort, which [`compact`] uses for whole stores, miscounts the memory of such wide rows.
 fn merge_in_memory(
-    writer: &StoreWriter,
+    store: &Store,
     eds_id: &str,
     files: &[&FileEntry],
     cutoff: i64,
+    out_dir: &Path,
 ) -> Result<Vec<FileEntry>, StoreError> {
-    let dir = writer.store().data_dir(eds_id);
+    let dir = store.data_dir(eds_id);
     let mut batches = Vec::new();
     for entry in files {
         let path = dir.join(&entry.name);
@@ -194,7 +289,7 @@ fn merge_in_memory(
     let kept = arrow::compute::filter_record_batch(&all, &keep)?;
     drop(all);
     let sorted = super::writer::sort_by_event_time(kept)?;
-    let mut output = MergeOutput::new(writer, eds_id);
+    let mut output = MergeOutput::new(out_dir.to_path_buf());
     let mut offset = 0;
     while offset < sorted.num_rows() {
         let len = ROW_GROUP_ROWS.min(sorted.num_rows() - offset);
@@ -270,7 +365,7 @@ async fn merge(
         .sort(vec![col("eventtime").sort(true, false)])
         .map_err(df_err)?;
     let mut stream = frame.execute_stream().await.map_err(df_err)?;
-    let mut output = MergeOutput::new(writer, eds_id);
+    let mut output = MergeOutput::new(dir);
     while let Some(batch) = stream.next().await {
         output.push(batch.map_err(df_err)?)?;
     }
@@ -280,20 +375,19 @@ async fn merge(
 
 /// The merge's sorted stream, gathered into row groups of [`ROW_GROUP_ROWS`] and files of
 /// [`OUTPUT_FILE_ROWS`].
-struct MergeOutput<'a> {
-    writer: &'a StoreWriter,
-    eds_id: &'a str,
+struct MergeOutput {
+    /// Where the merged files are written.
+    dir: PathBuf,
     current: Option<DataFileWriter>,
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     written: Vec<FileEntry>,
 }
 
-impl<'a> MergeOutput<'a> {
-    fn new(writer: &'a StoreWriter, eds_id: &'a str) -> MergeOutput<'a> {
+impl MergeOutput {
+    fn new(dir: PathBuf) -> MergeOutput {
         MergeOutput {
-            writer,
-            eds_id,
+            dir,
             current: None,
             pending: Vec::new(),
             pending_rows: 0,
@@ -322,7 +416,7 @@ impl<'a> MergeOutput<'a> {
             Some(file) => file,
             None => self
                 .current
-                .insert(self.writer.file_writer(self.eds_id, schema)?),
+                .insert(DataFileWriter::create(&self.dir, schema)?),
         };
         file.write(group)?;
         if file.rows() >= OUTPUT_FILE_ROWS
@@ -434,5 +528,41 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[tokio::test]
+    async fn a_staged_merge_is_installed_unless_its_files_were_replaced_meanwhile() {
+        let root = tempfile::tempdir().unwrap();
+        let (catalog, eds_id) = store_with_files(root.path(), &[&[9, 3], &[5], &[1, 7]]);
+        let store = Store::open(root.path()).unwrap();
+        let limits = MergeLimits {
+            file_rows: 10,
+            files: 2,
+            total_rows: 100,
+        };
+        let staging = root.path().join("staging-1");
+        let staged = stage_merge(&store, &catalog, &eds_id, limits, &staging)
+            .unwrap()
+            .expect("two files qualify");
+        // Nothing changed in the store yet: the merged file waits outside it.
+        let dir = store.data_dir(&eds_id);
+        assert_eq!(Manifest::load(&dir).unwrap().files.len(), 3);
+        let writer = StoreWriter::open(root.path()).unwrap();
+        let report = install_merge(&writer, staged).unwrap().expect("installed");
+        assert_eq!((report.files_before, report.files_after), (3, 2));
+        assert_eq!((report.rows_before, report.rows_after), (5, 5));
+        assert!(!staging.exists());
+
+        // A merge staged from files that another compaction then replaced is dropped.
+        let staging = root.path().join("staging-2");
+        let staged = stage_merge(&store, &catalog, &eds_id, limits, &staging)
+            .unwrap()
+            .expect("two files qualify");
+        compact(&writer, &catalog, &eds_id).await.unwrap();
+        let rows = Manifest::load(&dir).unwrap().rows();
+        assert!(install_merge(&writer, staged).unwrap().is_none());
+        assert_eq!(Manifest::load(&dir).unwrap().rows(), rows);
+        assert_eq!(rows, 5);
+        assert!(!staging.exists());
     }
 }
