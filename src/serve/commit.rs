@@ -182,14 +182,23 @@ async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitS
             }
         }
     }
-    // Shutting down: the running merge is installed, then what is left fragmented gets the
-    // whole-store compaction.
-    finish_merge(&root, &mut merging, true, &mut stats).await;
-    for eds_id in fragmented {
-        compact_store(&root, &eds_id, &mut stats).await;
+    // Shutting down: the running merge is installed, then stores left fragmented get a few
+    // more bounded steps (what remains waits for the next quiet spell or `auditlake compact`).
+    let done = finish_merge(&root, &mut merging, true, &mut stats).await;
+    after_merge(done, &root, &mut fragmented, &mut retry_merge_at, &stats);
+    for _ in 0..SHUTDOWN_MERGE_STEPS {
+        let Some(eds_id) = fragmented.pop_first() else {
+            break;
+        };
+        merging = Some(Background::start(&root, eds_id, WHEN_IDLE));
+        let done = finish_merge(&root, &mut merging, true, &mut stats).await;
+        after_merge(done, &root, &mut fragmented, &mut retry_merge_at, &stats);
     }
     stats
 }
+
+/// At most this many merge steps run on shutdown.
+const SHUTDOWN_MERGE_STEPS: usize = 8;
 
 /// Where merges are staged, under the store's root (outside `data/`).
 const STAGING_DIR: &str = "serve-merges";
@@ -339,46 +348,12 @@ fn small_files(root: &Path, eds_id: &str, rows: u64) -> usize {
         .unwrap_or(0)
 }
 
-/// Opens the writer and the catalog for a compaction; `None` (logged) if either fails.
-async fn open_for_compaction(root: &Path, eds_id: &str) -> Option<(StoreWriter, Catalog)> {
-    let open_root = root.to_path_buf();
-    let opened = tokio::task::spawn_blocking(move || {
-        Ok::<_, String>((
-            StoreWriter::open(&open_root).map_err(|e| e.to_string())?,
-            Catalog::load(&open_root).map_err(|e| e.to_string())?,
-        ))
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r);
-    match opened {
-        Ok(pair) => Some(pair),
-        Err(e) => {
-            eprintln!("auditlake serve: compaction of {eds_id} skipped: {e}");
-            None
-        }
-    }
-}
-
+/// How a merge went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Merge {
     Done,
-    /// Fewer than two files qualified.
+    /// Fewer than two files qualified, or another compaction replaced its files first.
     Nothing,
     /// Logged; the store is as it was.
     Failed,
-}
-
-/// Compacts one whole store; a failure is logged and leaves the store as it was.
-async fn compact_store(root: &Path, eds_id: &str, stats: &mut CommitStats) {
-    let Some((writer, catalog)) = open_for_compaction(root, eds_id).await else {
-        return;
-    };
-    match compact::compact(&writer, &catalog, eds_id).await {
-        Ok(report) => {
-            stats.compactions += 1;
-            eprintln!("auditlake serve: compacted {eds_id}: {report}");
-        }
-        Err(e) => eprintln!("auditlake serve: compaction of {eds_id} failed: {e}"),
-    }
 }

@@ -25,7 +25,9 @@ pub const AUTO_COMPACT_FILES: usize = 16;
 /// Compaction writes files of at most this many rows.
 pub const OUTPUT_FILE_ROWS: u64 = 2_000_000;
 /// Memory the merge sort may use before it spills to disk.
-const SORT_MEMORY_BYTES: usize = 256 * 1024 * 1024;
+const SORT_MEMORY_BYTES: usize = 512 * 1024 * 1024;
+/// Memory set aside for merging the sort's spill files.
+const SORT_SPILL_RESERVATION_BYTES: usize = 64 * 1024 * 1024;
 /// Rows per batch while merging.
 const MERGE_BATCH_ROWS: usize = 2048;
 /// Rows per row group of a merged file.
@@ -346,9 +348,12 @@ async fn merge(
         .build_arc()
         .map_err(df_err)?;
     // Small batches keep the sort's merge phase within its memory: audit events are wide.
-    let config = SessionConfig::new()
-        .with_target_partitions(2)
+    // One partition: the whole memory budget goes to one sort instead of two halves that
+    // each fail on wide rows.
+    let mut config = SessionConfig::new()
+        .with_target_partitions(1)
         .with_batch_size(MERGE_BATCH_ROWS);
+    config.options_mut().execution.sort_spill_reservation_bytes = SORT_SPILL_RESERVATION_BYTES;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     let dir = writer.store().data_dir(eds_id);
     let paths: Vec<String> = files
