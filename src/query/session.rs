@@ -143,7 +143,7 @@ impl QueryEngine {
             writer.write(&batch?)?;
         }
         let rows = writer.finish()?;
-        Ok(stats(&plan, rows, started))
+        Ok(plan_stats(&plan, rows, started))
     }
 
     /// Runs `sql` and returns all its rows, with the figures of the run.
@@ -157,7 +157,7 @@ impl QueryEngine {
         let batches =
             datafusion::physical_plan::collect(Arc::clone(&plan), self.ctx.task_ctx()).await?;
         let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
-        Ok((batches, stats(&plan, rows, started)))
+        Ok((batches, plan_stats(&plan, rows, started)))
     }
 
     async fn physical_plan(
@@ -170,7 +170,8 @@ impl QueryEngine {
     }
 }
 
-fn stats(plan: &Arc<dyn ExecutionPlan>, rows: u64, started: Instant) -> QueryStats {
+/// What a finished plan did: `rows` returned since `started`, and what its scans read.
+pub fn plan_stats(plan: &Arc<dyn ExecutionPlan>, rows: u64, started: Instant) -> QueryStats {
     let mut stats = QueryStats {
         rows,
         elapsed: started.elapsed(),

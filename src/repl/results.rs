@@ -7,9 +7,7 @@ use std::time::Instant;
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::csv::reader::Format;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::datasource::physical_plan::FileScanConfig;
-use datafusion::datasource::source::DataSourceExec;
-use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use datafusion::physical_plan::execute_stream;
 use futures::StreamExt;
 
 use crate::query::{PrintFormat, QueryEngine, QueryError, QueryStats, ResultWriter, write_batches};
@@ -83,13 +81,7 @@ pub async fn run_query(
             (writer.finish()?, false)
         }
     };
-    let mut stats = QueryStats {
-        rows,
-        elapsed: started.elapsed(),
-        ..QueryStats::default()
-    };
-    stats.add_scan_metrics(&plan);
-    stats.files = count_files(&plan);
+    let stats = crate::query::session::plan_stats(&plan, rows, started);
     Ok(Outcome { stats, limited })
 }
 
@@ -145,17 +137,6 @@ fn shorten(column: &dyn Array, max_width: usize) -> ArrayRef {
         })
     });
     Arc::new(values.collect::<StringArray>())
-}
-
-/// Data files the plan's Parquet scans were given (as the engine's own `execute` counts them).
-fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
-    let own = plan
-        .downcast_ref::<DataSourceExec>()
-        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
-        .map_or(0, |scan| {
-            scan.file_groups.iter().map(|g| g.len() as u64).sum::<u64>()
-        });
-    own + plan.children().into_iter().map(count_files).sum::<u64>()
 }
 
 #[cfg(test)]
