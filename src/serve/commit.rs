@@ -171,13 +171,11 @@ async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitS
             let due = retry_merge_at
                 .get(&eds_id)
                 .is_none_or(|at| stats.commits >= *at);
-            if merging.is_none()
-                && due
-                && small_files(&root, &eds_id, UNDER_LOAD.file_rows) >= MAX_SMALL_FILES
-            {
+            let counts = FileCounts::of(&root, &eds_id);
+            if merging.is_none() && due && counts.group_commits >= MAX_SMALL_FILES {
                 merging = Some(Background::start(&root, eds_id.clone(), UNDER_LOAD));
             }
-            if small_files(&root, &eds_id, SMALL_FILE_ROWS) >= AUTO_COMPACT_FILES {
+            if counts.small >= AUTO_COMPACT_FILES {
                 fragmented.insert(eds_id);
             }
         }
@@ -298,9 +296,7 @@ fn after_merge(
         Merge::Failed | Merge::Nothing => {}
         Merge::Done => {
             retry_merge_at.remove(&eds_id);
-            if limits == WHEN_IDLE
-                && small_files(root, &eds_id, SMALL_FILE_ROWS) >= AUTO_COMPACT_FILES
-            {
+            if limits == WHEN_IDLE && FileCounts::of(root, &eds_id).small >= AUTO_COMPACT_FILES {
                 fragmented.insert(eds_id);
             }
         }
@@ -340,12 +336,27 @@ fn write_group(root: &Path, work: BTreeMap<String, Vec<RecordBatch>>) -> Result<
     Ok(())
 }
 
-/// The number of files with fewer than `rows` rows in a store.
-fn small_files(root: &Path, eds_id: &str, rows: u64) -> usize {
-    let dir = crate::store::Store::open(root).map(|s| s.data_dir(eds_id));
-    dir.and_then(|d| Manifest::load(&d))
-        .map(|m| m.files.iter().filter(|f| f.rows < rows).count())
-        .unwrap_or(0)
+/// A store's files worth merging, from one read of its manifest.
+struct FileCounts {
+    /// Files [`UNDER_LOAD`] merges.
+    group_commits: usize,
+    /// Files under [`SMALL_FILE_ROWS`] rows.
+    small: usize,
+}
+
+impl FileCounts {
+    fn of(root: &Path, eds_id: &str) -> FileCounts {
+        let manifest = Store::open(root).and_then(|s| Manifest::load(&s.data_dir(eds_id)));
+        let count = |rows: u64| {
+            manifest
+                .as_ref()
+                .map_or(0, |m| m.files.iter().filter(|f| f.rows < rows).count())
+        };
+        FileCounts {
+            group_commits: count(UNDER_LOAD.file_rows),
+            small: count(SMALL_FILE_ROWS),
+        }
+    }
 }
 
 /// How a merge went.

@@ -110,44 +110,13 @@ pub async fn compact(
     replace(writer, eds_id, &manifest, &expired, &rewrite, cutoff).await
 }
 
-/// Which files [`merge_small_files`] takes: files under `file_rows` rows, oldest first, at
+/// Which files [`stage_merge`] takes: files under `file_rows` rows, oldest first, at
 /// most `files` of them and `total_rows` rows in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MergeLimits {
     pub file_rows: u64,
     pub files: usize,
     pub total_rows: u64,
-}
-
-/// Merges some of the store's small files (see [`MergeLimits`]) into one; `None` when fewer
-/// than two qualify. Bounded work, for an endpoint that compacts between commits;
-/// [`compact`] does the whole store.
-pub async fn merge_small_files(
-    writer: &StoreWriter,
-    catalog: &Catalog,
-    eds_id: &str,
-    limits: MergeLimits,
-) -> Result<Option<CompactReport>, StoreError> {
-    let manifest = Manifest::load(&writer.store().data_dir(eds_id))?;
-    let cutoff = retention_cutoff_ms(
-        chrono::Utc::now().timestamp_millis(),
-        retention_days(catalog, eds_id)?,
-    );
-    let rewrite = select_small(&manifest, limits);
-    if rewrite.len() < 2 {
-        return Ok(None);
-    }
-    let dir = writer.store().data_dir(eds_id);
-    let added = merge_in_memory(writer.store(), eds_id, &rewrite, cutoff, &dir)?;
-    let removed: Vec<String> = rewrite.iter().map(|f| f.name.clone()).collect();
-    writer.replace_files(&dir, &removed, &added)?;
-    let after = Manifest::load(&dir)?;
-    Ok(Some(CompactReport {
-        files_before: manifest.files.len(),
-        rows_before: manifest.rows(),
-        files_after: after.files.len(),
-        rows_after: after.rows(),
-    }))
 }
 
 /// The files [`MergeLimits`] picks, oldest first.
@@ -183,8 +152,9 @@ impl StagedMerge {
     }
 }
 
-/// Merges some of the store's small files like [`merge_small_files`], but without the
-/// writer lock, so that commits go on meanwhile: the files read are immutable, and the merged
+/// Merges some of the store's small files (see [`MergeLimits`]) into one, without the
+/// writer lock, so that commits go on meanwhile; `None` when fewer than two qualify. Bounded
+/// work, for an endpoint that compacts beside its commits ([`compact`] does the whole store): the files read are immutable, and the merged
 /// ones are written under `staging` (a directory of its own, outside `data/`, which no
 /// writer's clean-up touches). [`install_merge`] then swaps them in under the lock.
 pub fn stage_merge(
@@ -242,15 +212,8 @@ pub fn install_merge(
         std::fs::rename(&from, &to).map_err(|e| StoreError::io(&to, e))?;
     }
     writer.replace_files(&dir, &staged.removed, &staged.added)?;
-    let after = Manifest::load(&dir)?;
-    let report = CompactReport {
-        files_before: manifest.files.len(),
-        rows_before: manifest.rows(),
-        files_after: after.files.len(),
-        rows_after: after.rows(),
-    };
     staged.discard();
-    Ok(Some(report))
+    report(&manifest, &dir).map(Some)
 }
 
 /// Merges a bounded set of files in memory: read whole, events before `cutoff` dropped,
@@ -312,11 +275,6 @@ async fn replace(
     cutoff: i64,
 ) -> Result<CompactReport, StoreError> {
     let dir = writer.store().data_dir(eds_id);
-    let mut report = CompactReport {
-        files_before: manifest.files.len(),
-        rows_before: manifest.rows(),
-        ..CompactReport::default()
-    };
     let mut added = Vec::new();
     if !rewrite.is_empty() {
         added = merge(writer, eds_id, rewrite, cutoff).await?;
@@ -329,10 +287,18 @@ async fn replace(
     if !removed.is_empty() {
         writer.replace_files(&dir, &removed, &added)?;
     }
-    let after = Manifest::load(&dir)?;
-    report.files_after = after.files.len();
-    report.rows_after = after.rows();
-    Ok(report)
+    report(manifest, &dir)
+}
+
+/// Files and events before (`manifest`) and after (the store's manifest in `dir` now).
+fn report(manifest: &Manifest, dir: &Path) -> Result<CompactReport, StoreError> {
+    let after = Manifest::load(dir)?;
+    Ok(CompactReport {
+        files_before: manifest.files.len(),
+        rows_before: manifest.rows(),
+        files_after: after.files.len(),
+        rows_after: after.rows(),
+    })
 }
 
 /// Reads `files`, drops events older than `cutoff`, sorts by eventtime, writes new files.
@@ -478,8 +444,8 @@ mod tests {
         (catalog, eds_id)
     }
 
-    #[tokio::test]
-    async fn merging_small_files_keeps_every_event_sorted_within_its_limits() {
+    #[test]
+    fn merging_small_files_keeps_every_event_sorted_within_its_limits() {
         let root = tempfile::tempdir().unwrap();
         let (catalog, eds_id) =
             store_with_files(root.path(), &[&[30, 5], &[20, 1, 50], &[7], &[40, 2]]);
@@ -489,10 +455,11 @@ mod tests {
             files: 3,
             total_rows: 100,
         };
-        let report = merge_small_files(&writer, &catalog, &eds_id, limits)
-            .await
+        let staging = root.path().join("staging");
+        let staged = stage_merge(writer.store(), &catalog, &eds_id, limits, &staging)
             .unwrap()
             .expect("three files qualify");
+        let report = install_merge(&writer, staged).unwrap().expect("installed");
         assert_eq!((report.files_before, report.files_after), (4, 2));
         assert_eq!((report.rows_before, report.rows_after), (8, 8));
 
@@ -527,12 +494,8 @@ mod tests {
             files: 64,
             total_rows: 1,
         };
-        assert!(
-            merge_small_files(&writer, &catalog, &eds_id, tight)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        let staged = stage_merge(writer.store(), &catalog, &eds_id, tight, &staging);
+        assert!(staged.unwrap().is_none());
     }
 
     #[tokio::test]
