@@ -64,9 +64,6 @@ impl From<StoreError> for CommitError {
 pub struct CommitStats {
     /// Group commits (one per round of pending requests).
     pub commits: u64,
-    /// Requests whose batches were committed.
-    pub batches: u64,
-    pub rows: u64,
     pub compactions: u64,
 }
 
@@ -111,8 +108,13 @@ impl Committer {
 
 async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitStats {
     let mut stats = CommitStats::default();
-    // Merges staged by an earlier run that did not install them hold nothing of value.
+    // Merges staged by an earlier run that did not install them hold nothing of value, nor
+    // do leftovers of an interrupted write (commits take the lock without looking for them).
     let _ = std::fs::remove_dir_all(root.join(STAGING_DIR));
+    let clean_root = root.clone();
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || StoreWriter::open(&clean_root)).await {
+        eprintln!("auditlake serve: leftovers of interrupted writes not cleaned: {e}");
+    }
     // Stores that had enough small files to be worth compacting when things are quiet.
     let mut fragmented: BTreeSet<String> = BTreeSet::new();
     // Per store, the commit count at which merging under load may be tried again after a
@@ -150,20 +152,33 @@ async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitS
         let (work, waiters) = split(group);
         let touched: Vec<String> = work.keys().cloned().collect();
         let commit_root = root.clone();
-        let result = tokio::task::spawn_blocking(move || write_group(&commit_root, work))
+        let results = tokio::task::spawn_blocking(move || write_group(&commit_root, work))
             .await
-            .unwrap_or_else(|e| Err(CommitError::Failed(format!("the commit task failed: {e}"))));
-        match &result {
-            Ok(()) => {
-                stats.commits += 1;
-                stats.batches += waiters.len() as u64;
-                stats.rows += rows as u64;
+            .unwrap_or_else(|e| {
+                let failed = CommitError::Failed(format!("the commit task failed: {e}"));
+                touched
+                    .iter()
+                    .map(|id| (id.clone(), Err(failed.clone())))
+                    .collect()
+            });
+        for (eds_id, result) in &results {
+            if let Err(e) = result {
+                eprintln!("auditlake serve: event data store {eds_id}: {e}");
             }
-            Err(e) => eprintln!("auditlake serve: {e}"),
         }
-        for done in waiters {
+        if results.values().any(Result::is_ok) {
+            stats.commits += 1;
+        }
+        for (stores, done) in waiters {
+            // A request is answered 200 only when every store it goes to has its events; a
+            // request whose stores all committed is never failed because of another store.
+            let result = stores
+                .iter()
+                .map(|id| results.get(id).cloned().unwrap_or(Ok(())))
+                .find(Result::is_err)
+                .unwrap_or(Ok(()));
             // A client that went away no longer waits for its answer.
-            let _ = done.send(result.clone());
+            let _ = done.send(result);
         }
         let done = finish_merge(&root, &mut merging, false, &mut stats).await;
         after_merge(done, &root, &mut fragmented, &mut retry_merge_at, &stats);
@@ -253,7 +268,7 @@ async fn finish_merge(
     };
     let install_root = root.to_path_buf();
     let installed = tokio::task::spawn_blocking(move || {
-        let writer = StoreWriter::open(&install_root).map_err(|e| e.to_string())?;
+        let writer = StoreWriter::lock(&install_root).map_err(|e| e.to_string())?;
         compact::install_merge(&writer, staged).map_err(|e| e.to_string())
     })
     .await;
@@ -303,36 +318,61 @@ fn after_merge(
     }
 }
 
-type Waiters = Vec<oneshot::Sender<Result<(), CommitError>>>;
+/// Each request's stores, and where its answer goes.
+type Waiters = Vec<(Vec<String>, oneshot::Sender<Result<(), CommitError>>)>;
 
 /// Groups the pending batches by event data store.
 fn split(group: Vec<Pending>) -> (BTreeMap<String, Vec<RecordBatch>>, Waiters) {
     let mut work: BTreeMap<String, Vec<RecordBatch>> = BTreeMap::new();
     let mut waiters = Vec::with_capacity(group.len());
     for p in group {
-        for eds_id in p.event_data_store_ids {
-            work.entry(eds_id).or_default().push(p.batch.clone());
+        for eds_id in &p.event_data_store_ids {
+            work.entry(eds_id.clone())
+                .or_default()
+                .push(p.batch.clone());
         }
-        waiters.push(p.done);
+        waiters.push((p.event_data_store_ids, p.done));
     }
     (work, waiters)
 }
 
-/// Writes one file per store and commits it. Holds the writer lock only while it runs, so
-/// that other auditlake commands can change the store between commits.
-fn write_group(root: &Path, work: BTreeMap<String, Vec<RecordBatch>>) -> Result<(), CommitError> {
-    let writer = StoreWriter::open(root)?;
-    for (eds_id, batches) in work {
-        let Some(first) = batches.first() else {
-            continue;
-        };
-        let schema = first.schema();
-        let batch = arrow::compute::concat_batches(&schema, &batches)
-            .map_err(|e| CommitError::Failed(format!("event data store {eds_id}: {e}")))?;
-        let mut file = writer.file_writer(&eds_id, Arc::clone(&schema))?;
-        file.write(batch)?;
-        writer.commit(file)?;
-    }
+/// Writes one file per store and commits it; each store's outcome on its own, so that one
+/// failing store does not fail requests whose events are stored elsewhere. Holds the writer
+/// lock only while it runs, so that other auditlake commands can change the store between
+/// commits.
+fn write_group(
+    root: &Path,
+    work: BTreeMap<String, Vec<RecordBatch>>,
+) -> BTreeMap<String, Result<(), CommitError>> {
+    let writer = match StoreWriter::lock(root) {
+        Ok(writer) => writer,
+        Err(e) => {
+            let e = CommitError::from(e);
+            return work.into_keys().map(|id| (id, Err(e.clone()))).collect();
+        }
+    };
+    work.into_iter()
+        .map(|(eds_id, batches)| {
+            let result = commit_store(&writer, &eds_id, &batches);
+            (eds_id, result)
+        })
+        .collect()
+}
+
+fn commit_store(
+    writer: &StoreWriter,
+    eds_id: &str,
+    batches: &[RecordBatch],
+) -> Result<(), CommitError> {
+    let Some(first) = batches.first() else {
+        return Ok(());
+    };
+    let schema = first.schema();
+    let batch = arrow::compute::concat_batches(&schema, batches)
+        .map_err(|e| CommitError::Failed(e.to_string()))?;
+    let mut file = writer.file_writer(eds_id, Arc::clone(&schema))?;
+    file.write(batch)?;
+    writer.commit(file)?;
     Ok(())
 }
 

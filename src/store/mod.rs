@@ -147,6 +147,15 @@ impl StoreWriter {
         Ok(writer)
     }
 
+    /// Takes the writer lock only, for a writer that commits often (the endpoint's group
+    /// commits) and has cleaned leftovers with [`StoreWriter::open`] once before.
+    pub fn lock(root: &Path) -> Result<StoreWriter, StoreError> {
+        Ok(StoreWriter {
+            _lock: WriterLock::acquire(root)?,
+            store: Store::open(root)?,
+        })
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
