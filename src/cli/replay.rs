@@ -173,7 +173,7 @@ pub async fn run(root: &Path, args: ReplayArgs) -> anyhow::Result<ExitCode> {
 fn watch_signals(interrupted: Arc<AtomicBool>) {
     tokio::spawn(async move {
         for _ in 0..2 {
-            wait_for_signal().await;
+            super::serve::shutdown_signal().await;
             if interrupted.swap(true, Ordering::SeqCst) {
                 eprintln!("auditlake replay: stopped; requests in flight are unconfirmed");
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
@@ -183,23 +183,4 @@ fn watch_signals(interrupted: Arc<AtomicBool>) {
             );
         }
     });
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

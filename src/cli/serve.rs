@@ -69,7 +69,7 @@ fn fraction(text: &str) -> Result<f64, String> {
 }
 
 /// Waits for SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -192,7 +192,14 @@ impl Worker<'_> {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(path) = logs.get(i) else { break };
-            buffer = self.read_file(path, bytes_read, &mut text, buffer)?;
+            match self.read_file(path, bytes_read, &mut text, buffer) {
+                Ok(b) => buffer = b,
+                Err(e) => {
+                    // The import has failed: the other workers take no further file.
+                    next.store(logs.len(), Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
         }
         self.flush()?;
         self.commit()?;

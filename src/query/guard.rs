@@ -62,13 +62,15 @@ const WRITE_KEYWORDS: &[&str] = &[
 
 /// The refusal for SQL that did not parse but plainly is not a query.
 pub fn refuse_unparsed(sql: &str) -> Option<QueryError> {
-    let first = sql
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .find(|w| !w.is_empty())?
-        .to_ascii_uppercase();
+    // The first word after comments and blanks.
+    let first = super::lexer::tokenize(sql)
+        .into_iter()
+        .find(|t| !t.is_trivia())?;
+    let statement = &sql[first.start..];
+    let keyword = first.text(sql).to_ascii_uppercase();
     WRITE_KEYWORDS
-        .contains(&first.as_str())
-        .then(|| QueryError::NotSelect(describe(sql.trim_start())))
+        .contains(&keyword.as_str())
+        .then(|| QueryError::NotSelect(describe(statement)))
 }
 
 /// "an INSERT statement", "a CREATE TABLE statement", from the statement's SQL text.
@@ -119,6 +121,12 @@ mod tests {
         );
         assert!(refuse_unparsed("SELEC x").is_none());
         assert!(refuse_unparsed("-- note\nSELECT 1 FROM").is_none());
+        assert!(refuse_unparsed("-- drop old rows\nSELEC x").is_none());
+        let refused = refuse_unparsed("/* cleanup */ DELETE FROM 1b2-c").unwrap();
+        assert!(
+            refused.to_string().contains("a DELETE statement"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, Query, SelectItem, SetExpr, Statement, VisitMut, VisitorMut,
+    AccessExpr, Expr, Ident, Query, SelectItem, SetExpr, Statement, Subscript, Value, VisitMut,
+    VisitorMut,
 };
 
 /// Gives every unaliased select item of `statement` (its subqueries included) Lake's name.
@@ -61,14 +62,15 @@ fn name_items(items: &mut [SelectItem]) {
         };
         let name = match expr {
             Expr::Identifier(_) => continue,
-            Expr::CompoundIdentifier(parts) => {
-                let last = parts.last().map(|p| p.value.to_lowercase());
-                match last {
-                    Some(last) if taken.insert(last.clone()) => last,
-                    // Two paths ending in the same field: the later one gets a position name.
-                    _ => format!("_col{position}"),
-                }
-            }
+            Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_lowercase()),
+            // `resources[1].arn`, `element_at(x, 1).arn`: Lake SQL's `.field` after a subscript
+            // or a call arrives here as `['field']` (see `rewrite_field_access`).
+            Expr::CompoundFieldAccess { access_chain, .. } => last_field(access_chain),
+            _ => None,
+        };
+        let name = match name {
+            Some(name) if taken.insert(name.clone()) => name,
+            // Two paths ending in the same field: the later one gets a position name.
             _ => format!("_col{position}"),
         };
         let expr = std::mem::replace(
@@ -79,6 +81,20 @@ fn name_items(items: &mut [SelectItem]) {
             expr,
             alias: Ident::with_quote('"', name),
         };
+    }
+}
+
+/// The field a chain of accesses ends in, when its last step is `['field']`.
+fn last_field(chain: &[AccessExpr]) -> Option<String> {
+    match chain.last()? {
+        AccessExpr::Dot(Expr::Identifier(ident)) => Some(ident.value.to_lowercase()),
+        AccessExpr::Subscript(Subscript::Index {
+            index: Expr::Value(v),
+        }) => match &v.value {
+            Value::SingleQuotedString(field) => Some(field.to_lowercase()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

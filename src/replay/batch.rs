@@ -67,8 +67,10 @@ impl Batcher {
         } else {
             None
         };
+        let mut n = 0;
         while self.ids.contains(&audit_id) {
-            audit_id = format!("r{}-{}", self.events, self.ids.len());
+            n += 1;
+            audit_id = format!("r{}-{n}", self.events);
         }
         self.ids.insert(audit_id.clone());
         self.bytes += entry_bytes(&audit_id, &event);
@@ -170,6 +172,11 @@ mod tests {
             "r3",
             "r3",
             &"a".repeat(129),
+            // Taken ids where the 10th event's own ("r10") and its first retries would go.
+            "r10",
+            "r10-1",
+            "r10-9",
+            "not valid!",
         ] {
             batches.extend(batcher.push(event(id, 10)));
         }
@@ -180,6 +187,7 @@ mod tests {
         assert_eq!(unique.len(), ids.len(), "{ids:?}");
         assert!(ids.iter().all(|id| valid_event_id(id)), "{ids:?}");
         assert_eq!(ids[0], "ok-1");
+        assert_eq!(ids.len(), 10);
     }
 
     #[test]

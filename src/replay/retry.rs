@@ -114,11 +114,33 @@ pub fn classify(err: &SdkError<PutAuditEventsError, HttpResponse>) -> RequestFai
         }
         SdkError::DispatchFailure(e) if e.is_user() => failure("DispatchFailure", Retry::Permanent),
         SdkError::DispatchFailure(e) if e.is_timeout() => failure("Timeout", Retry::Unanswered),
+        // Nothing reached the service: safe to send again, and no doubt left if it never does.
+        SdkError::DispatchFailure(_) if never_connected(err) => {
+            failure("ConnectionRefused", Retry::Answered)
+        }
         SdkError::DispatchFailure(_) => failure("DispatchFailure", Retry::Unanswered),
         SdkError::TimeoutError(_) => failure("Timeout", Retry::Unanswered),
         SdkError::ConstructionFailure(_) => failure("ConstructionFailure", Retry::Permanent),
         _ => failure("SdkError", Retry::Permanent),
     }
+}
+
+/// True when the error's cause is a connection that was never made (refused, or no such
+/// address), so no byte of the request was sent.
+fn never_connected(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::AddrNotAvailable
+            )
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// The wait before attempt `attempt + 1` (attempt 1 is the first send): a random duration
@@ -203,6 +225,15 @@ mod tests {
             ("DispatchFailure", Retry::Unanswered)
         );
         assert!(f.message.contains("reset by peer"), "{}", f.message);
+
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = SdkError::dispatch_failure(ConnectorError::io(Box::new(io)));
+        let f = classify(&err);
+        assert_eq!(
+            (f.code.as_str(), f.retry),
+            ("ConnectionRefused", Retry::Answered),
+            "nothing was sent, so nothing is in doubt"
+        );
 
         let err = SdkError::dispatch_failure(ConnectorError::timeout("slow".into()));
         assert_eq!(classify(&err).code, "Timeout");

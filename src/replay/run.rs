@@ -186,10 +186,12 @@ pub async fn replay<T: Transport>(
         chrono::Utc::now().format("%Y%m%dT%H%M%S"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
+    // A wrong channel ARN or selection stops the run before the journal is touched.
+    config.owner_account()?;
+    let mut selected = config.selection.open(root).await?;
     let journal = Journal::open(root, &run_id)?;
     let prior = journal::load_prior(root, &config.channel_arn)?;
     let mut planner = Planner::new(config, prior)?;
-    let mut selected = config.selection.open(root).await?;
     let shared = Arc::new(Shared {
         transport,
         journal,
@@ -209,11 +211,13 @@ pub async fn replay<T: Transport>(
     let reports = Mutex::new(Vec::new());
 
     let outcome: Result<(), ReplayError> = async {
-        'select: while let Some(events) = selected.next().await {
+        while let Some(events) = selected.next().await {
             let mut lazy_rows = Vec::new();
+            let mut stop = false;
             for event in events? {
                 if shared.interrupted.load(Ordering::Relaxed) {
-                    break 'select;
+                    stop = true;
+                    break;
                 }
                 summary.selected += 1;
                 let batch = match planner.plan(&event) {
@@ -259,6 +263,9 @@ pub async fn replay<T: Transport>(
             }
             if !lazy_rows.is_empty() {
                 shared.journal.append_lazily(&lazy_rows)?;
+            }
+            if stop {
+                break;
             }
         }
         if let Some(batch) = planner.batcher.finish() {

@@ -100,6 +100,9 @@ pub(super) async fn send_batch<T: Transport>(
     // True while the last request of `pending` got no answer: it must be resolved (sent
     // again) even when the run is interrupted, or its events would be left in doubt.
     let mut unanswered = false;
+    // True once any request of these events went unanswered: they may be stored, so a final
+    // failure leaves them unconfirmed rather than failed (a re-run would send them again).
+    let mut in_doubt = false;
     loop {
         if shared.interrupted.load(Ordering::Relaxed) && !unanswered {
             report.not_sent += pending.len() as u64;
@@ -184,9 +187,10 @@ pub(super) async fn send_batch<T: Transport>(
                     Retry::Unanswered if !last_attempt => {
                         // Still `sending` in the journal: in doubt until an answer comes.
                         unanswered = true;
+                        in_doubt = true;
                         again = pending;
                     }
-                    Retry::Unanswered => {
+                    retry if in_doubt || retry == Retry::Unanswered => {
                         for e in pending {
                             record(e, Status::Unconfirmed, code, message, None);
                             report.unconfirmed += 1;
@@ -199,6 +203,7 @@ pub(super) async fn send_batch<T: Transport>(
                         }
                         *report.failed.entry(failure.code.clone()).or_default() += n;
                     }
+                    Retry::Unanswered => unreachable!("taken by the arm above"),
                 }
             }
         }
@@ -402,6 +407,26 @@ mod tests {
         let report = send_batch(&shared, batch(&["a", "b"])).await.unwrap();
         assert_eq!(report.failed.get("ChannelInsufficientPermission"), Some(&2));
         assert_eq!(report.requests, 1);
+    }
+
+    #[tokio::test]
+    async fn events_once_in_doubt_end_unconfirmed_not_failed() {
+        let root = tempfile::tempdir().unwrap();
+        let dropped = RequestFailure {
+            code: "DispatchFailure".into(),
+            message: "reset".into(),
+            retry: Retry::Unanswered,
+        };
+        let denied = RequestFailure {
+            code: "ChannelInsufficientPermission".into(),
+            message: "no".into(),
+            retry: Retry::Permanent,
+        };
+        let shared = shared(root.path(), vec![Err(dropped), Err(denied)]);
+        let report = send_batch(&shared, batch(&["a", "b"])).await.unwrap();
+        // The first request may have stored them: a re-run must not send them as failed.
+        assert_eq!(report.unconfirmed, 2);
+        assert!(report.failed.is_empty(), "{:?}", report.failed);
     }
 
     #[tokio::test]
