@@ -199,10 +199,14 @@ pub fn verify(
     } else {
         SessionTokenMode::Exclude
     };
-    let body = match content_sha {
-        Some("UNSIGNED-PAYLOAD") => SignableBody::UnsignedPayload,
-        _ => SignableBody::Bytes(body),
-    };
+    // The body must be covered by the signature: over plain HTTP, an unsigned payload could
+    // be replaced on the way (AWS clients of cloudtrail-data always sign it).
+    if content_sha == Some("UNSIGNED-PAYLOAD") {
+        return Err(ApiError::invalid_signature(
+            "cloudtrail-data requires a signed payload, not UNSIGNED-PAYLOAD",
+        ));
+    }
+    let body = SignableBody::Bytes(body);
     let identity = aws_credential_types::Credentials::new(
         &key.access_key_id,
         &key.secret_access_key,
@@ -305,6 +309,16 @@ mod tests {
         let headers = signed("other", now, b"{}");
         let e = verify("POST", URI, &headers, b"{}", &credentials(), now).unwrap_err();
         assert_eq!(e.code, "InvalidSignatureException");
+    }
+
+    #[test]
+    fn an_unsigned_payload_is_refused() {
+        let now = Utc::now();
+        let mut headers = signed("secret", now, b"{}");
+        headers.insert("x-amz-content-sha256", "UNSIGNED-PAYLOAD".parse().unwrap());
+        let e = verify("POST", URI, &headers, b"{}", &credentials(), now).unwrap_err();
+        assert_eq!(e.code, "InvalidSignatureException");
+        assert!(e.message.contains("signed payload"), "{}", e.message);
     }
 
     #[test]
