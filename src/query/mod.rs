@@ -13,6 +13,7 @@ pub mod functions;
 pub mod guard;
 mod lexer;
 pub mod names;
+mod narrow;
 pub mod output;
 pub mod rewrite;
 pub mod session;

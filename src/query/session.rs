@@ -16,9 +16,10 @@ use datafusion::datasource::listing::{
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{MemTable, TableProvider, ViewTable, provider_as_source};
-use datafusion::execution::SessionState;
 use datafusion::execution::context::SQLOptions;
+use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col, lit};
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
@@ -27,6 +28,7 @@ use super::error::QueryError;
 use super::functions;
 use super::guard::{check_read_only, refuse_unparsed};
 use super::names::name_columns;
+use super::narrow::NarrowNestedReads;
 use super::output::{PrintFormat, ResultWriter};
 use super::rewrite::{StoreRef, rewrite_field_access, rewrite_table_refs, substitute_params};
 use super::stats::QueryStats;
@@ -71,10 +73,28 @@ pub fn session_config() -> SessionConfig {
     config
 }
 
+/// A session with [`session_config`] and the rule that narrows nested reads
+/// ([`super::narrow`]), which must run before DataFusion pushes projections into the scan.
+pub fn session_context() -> SessionContext {
+    let mut rules = PhysicalOptimizer::new().rules;
+    // After filters went into the scan (the projection then sits right above it).
+    let at = rules
+        .iter()
+        .position(|r| r.name() == "ProjectionPushdown")
+        .unwrap_or(0);
+    rules.insert(at, Arc::new(NarrowNestedReads));
+    let state = SessionStateBuilder::new()
+        .with_config(session_config())
+        .with_default_features()
+        .with_physical_optimizer_rules(rules)
+        .build();
+    SessionContext::new_with_state(state)
+}
+
 impl QueryEngine {
     /// Registers `tables` under their IDs; `now_ms` dates the retention cut-off.
     pub async fn new(tables: Vec<StoreTable>, now_ms: i64) -> Result<QueryEngine, QueryError> {
-        let ctx = SessionContext::new_with_config(session_config());
+        let ctx = session_context();
         functions::register(&ctx);
         let mut stores = Vec::with_capacity(tables.len());
         for table in tables {

@@ -143,6 +143,68 @@ async fn element_at_reads_maps() {
 }
 
 #[tokio::test]
+async fn a_map_inside_eventdata_is_read_without_the_rest_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // Large user agents (beyond the 512 KiB the reader fetches with the footer), so that
+    // reading all of eventdata costs several times what reading one map does.
+    let events: Vec<_> = (0..6)
+        .map(|n| {
+            let mut e = event(n, "alice", (n == 3).then_some("public"));
+            e["eventdata"]["useragent"] = json!(format!("agent {n} ").repeat(40_000));
+            e
+        })
+        .collect();
+    let file = write_parquet(dir.path(), "big.parquet", &events);
+    let table = StoreTable {
+        store: store_ref(ID, "okta-logs"),
+        schema: Some(integration_schema()),
+        retention_days: 30,
+        files: vec![file],
+        oldest_event_ms: None,
+    };
+    let engine = QueryEngine::new(vec![table], NOW_MS).await.unwrap();
+    let whole = format!("SELECT count(*) FROM {ID} WHERE eventData IS NOT NULL");
+    let (_, whole) = engine.collect(&whole, &[]).await.unwrap();
+    let map = format!(
+        "SELECT count(*) FROM {ID} WHERE element_at(eventData.requestParameters, 'visibility') = 'public'"
+    );
+    let (batches, narrow) = engine.collect(&map, &[]).await.unwrap();
+    assert_eq!(
+        batches[0]
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0),
+        1
+    );
+    assert!(
+        narrow.bytes_scanned > 0 && narrow.bytes_scanned < whole.bytes_scanned / 2,
+        "{narrow:?} against {whole:?}"
+    );
+    // A map, a struct and leaves of the same column, in the select list and the filter.
+    let sql = format!(
+        "SELECT element_at(eventData.userIdentity.details, 'displayName') || ' ' || eventData.eventName \
+         || ' ' || eventData.userIdentity.type, substr(eventData.userAgent, 1, 7) FROM {ID} \
+         WHERE element_at(eventData.requestParameters, 'visibility') = 'public' AND eventData.uid = 'uid-3'"
+    );
+    assert_eq!(
+        strings(&engine, &sql).await,
+        some(&["User alice user.session.start User"])
+    );
+    let sql = format!("SELECT eventData.userIdentity FROM {ID} WHERE eventData.uid = 'uid-3'");
+    let (batches, _) = engine.collect(&sql, &[]).await.unwrap();
+    let identity = batches[0].column(0).as_struct();
+    assert_eq!(identity.num_columns(), 3);
+    assert_eq!(
+        identity
+            .column_by_name("principalid")
+            .unwrap()
+            .as_string::<i32>()
+            .value(0),
+        "alice"
+    );
+}
+
+#[tokio::test]
 async fn timestamps_compare_with_string_literals_and_prune() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path(), 30).await;
