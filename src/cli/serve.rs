@@ -22,7 +22,8 @@ or, without it, from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, acting for the s
 A key of another account may send only where the channel's resource policy allows it.
 
 A 200 answer means the accepted events are committed (durable, visible to queries).
-SIGINT/SIGTERM stop accepting, finish open requests, commit and exit 0.
+SIGINT/SIGTERM stop accepting, finish open requests, commit and exit 0; a second signal
+exits at once (130).
 
 Fault mode, for testing clients' retries: --fault-events F answers that fraction of valid
 events in `failed` with Throttling or InternalFailure (not stored); --fault-requests F
@@ -91,6 +92,21 @@ pub(super) async fn shutdown_signal() {
     }
 }
 
+/// Completes at the first SIGINT or SIGTERM, so that serve stops accepting, finishes open
+/// requests and merges; a second signal exits at once. What was acknowledged is already on
+/// disk, so only requests still in flight are lost (their clients get no answer and retry).
+async fn stop_on_signal() {
+    shutdown_signal().await;
+    eprintln!(
+        "auditlake serve: stopping after open requests and merges (signal again to quit now)"
+    );
+    tokio::spawn(async {
+        shutdown_signal().await;
+        eprintln!("auditlake serve: stopped at once; requests in flight were not answered");
+        std::process::exit(130);
+    });
+}
+
 pub async fn run(root: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load(root)?;
     let credentials = match &args.credentials {
@@ -129,7 +145,7 @@ pub async fn run(root: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .map_or(String::new(), |s| format!(", seed {s}"))
         );
     }
-    let summary = serve::serve(listener, config, shutdown_signal()).await?;
+    let summary = serve::serve(listener, config, stop_on_signal()).await?;
     eprintln!("auditlake serve: stopped: {summary}");
     Ok(ExitCode::SUCCESS)
 }

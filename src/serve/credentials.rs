@@ -108,10 +108,6 @@ impl Credentials {
         self.keys.get(access_key_id)
     }
 
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
@@ -126,7 +122,7 @@ mod tests {
         let c =
             Credentials::parse("# keys\n\nAKIA1 s3cret 111122223333\n AKIA2\tx 444455556666 \n")
                 .unwrap();
-        assert_eq!(c.len(), 2);
+        assert_eq!(c.keys.len(), 2);
         assert_eq!(c.get("AKIA2").unwrap().account_id, "444455556666");
         assert!(c.get("AKIA3").is_none());
     }

@@ -14,10 +14,10 @@ pub enum ServeError {
     },
     #[error("credentials: {0}")]
     Credentials(String),
-    #[error(transparent)]
-    Catalog(#[from] crate::catalog::CatalogError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    /// The task that commits batches failed; requests answered 200 before are stored, the
+    /// ones after got 500.
+    #[error("the committer stopped unexpectedly ({0}); events acknowledged before are stored")]
+    Committer(String),
 }
 
 /// An error answer: HTTP status, the exception name (`x-amzn-ErrorType`, `__type`) and a

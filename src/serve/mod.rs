@@ -253,6 +253,8 @@ pub async fn serve(
     };
     // The last handle goes with the state: the committer commits what is queued and ends.
     drop(state);
-    summary.commits = committer_task.await.unwrap_or_default();
+    summary.commits = committer_task
+        .await
+        .map_err(|e| ServeError::Committer(e.to_string()))?;
     Ok(summary)
 }

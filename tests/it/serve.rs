@@ -707,6 +707,36 @@ async fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     assert_eq!(stored_uids(&fx), ["late"]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_stops_at_once() {
+    let fx = Fixture::new();
+    let server = start_server(fx.path(), &[], &[]);
+    let addr = server.addr().to_string();
+    let body = body_of(&[("stuck", event("stuck", EVENT_TIME))]);
+    let request = signed_request(
+        &addr,
+        &fx.channel_arn,
+        &body,
+        SystemTime::now(),
+        SECRET_ACCESS_KEY,
+    );
+    // A request whose body never completes keeps the first stop waiting for it.
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream.write_all(&request[..request.len() - 10]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.child.id().to_string();
+    for _ in 0..2 {
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (exit, log) = server.terminate_wait();
+    assert_eq!(exit.code(), Some(130), "{log}");
+    assert!(log.contains("signal again to quit now"), "{log}");
+    assert!(log.contains("stopped at once"), "{log}");
+    assert!(stored_uids(&fx).is_empty());
+}
+
 impl Server {
     /// Waits for an exit already asked for.
     fn terminate_wait(mut self) -> (ExitStatus, String) {
