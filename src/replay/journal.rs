@@ -271,7 +271,7 @@ pub struct Journal {
     run_id: String,
     wal: PathBuf,
     tx: mpsc::Sender<Message>,
-    writer: Option<std::thread::JoinHandle<()>>,
+    writer: Option<std::thread::JoinHandle<Result<(), String>>>,
     _lock: WriterLock,
 }
 
@@ -355,16 +355,20 @@ impl Journal {
         let (tx, _) = mpsc::channel();
         drop(std::mem::replace(&mut self.tx, tx));
         if let Some(writer) = self.writer.take() {
+            // A failed write or final flush leaves the log where the next run recovers what
+            // reached the disk; this run says so rather than commit a log missing rows.
             writer
                 .join()
-                .map_err(|_| ReplayError::journal(&self.wal, "the journal writer panicked"))?;
+                .map_err(|_| ReplayError::journal(&self.wal, "the journal writer panicked"))?
+                .map_err(|message| ReplayError::journal(&self.wal, message))?;
         }
         commit_log(&self.root, &self.wal)
     }
 }
 
-/// The log writer thread: writes whatever is queued, then one fsync for all of it.
-fn write_log(file: File, path: &Path, rx: mpsc::Receiver<Message>) {
+/// The log writer thread: writes whatever is queued, then one fsync for all of it. Returns
+/// the first failure, including one of the last flush.
+fn write_log(file: File, path: &Path, rx: mpsc::Receiver<Message>) -> Result<(), String> {
     let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut failed: Option<String> = None;
     while let Ok(first) = rx.recv() {
@@ -389,12 +393,36 @@ fn write_log(file: File, path: &Path, rx: mpsc::Receiver<Message>) {
             let _ = ack.send(failed.clone().map_or(Ok(()), Err));
         }
     }
-    let _ = file.flush().and_then(|()| file.get_ref().sync_data());
+    if let Some(message) = failed {
+        return Err(message);
+    }
+    file.flush()
+        .and_then(|()| file.get_ref().sync_data())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_last_flush_is_reported() {
+        // /dev/full takes writes into the buffer and fails them at the flush.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        tx.send(Message::Rows {
+            text: b"{}\n".to_vec(),
+            ack: None,
+        })
+        .unwrap();
+        drop(tx);
+        let failed = write_log(file, Path::new("/dev/full"), rx).unwrap_err();
+        assert!(failed.starts_with("/dev/full: "), "{failed}");
+    }
 
     fn row(id: &str, status: Status) -> JournalRow {
         JournalRow {
