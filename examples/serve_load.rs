@@ -61,8 +61,20 @@ fn options() -> Result<Options, String> {
     if o.addr.is_empty() || o.channel.is_empty() || o.events.is_empty() {
         return Err("give --url, --channel-arn and --events".to_string());
     }
+    // Requests are signed before the run, and the endpoint refuses signatures older than
+    // 15 minutes.
+    if o.seconds > MAX_SECONDS {
+        return Err(format!(
+            "--seconds {} is too long: requests are signed once, before the run, and a \
+             signature is accepted for 15 minutes; run at most {MAX_SECONDS} s",
+            o.seconds
+        ));
+    }
     Ok(o)
 }
+
+/// The longest run: its pre-signed requests must stay within SigV4's 15-minute window.
+const MAX_SECONDS: u64 = 600;
 
 fn encode(text: &str) -> String {
     text.bytes()
