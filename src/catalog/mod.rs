@@ -67,14 +67,26 @@ impl Default for Catalog {
 impl Catalog {
     /// Reads `root/catalog.json`. A missing file gives the default catalog (nothing is written).
     pub fn load(root: &Path) -> Result<Catalog, CatalogError> {
+        match Catalog::read_text(root)? {
+            Some(bytes) => Catalog::parse(root, &bytes),
+            None => Ok(Catalog::default()),
+        }
+    }
+
+    /// The bytes of `root/catalog.json`; `None` when there is none.
+    pub fn read_text(root: &Path) -> Result<Option<Vec<u8>>, CatalogError> {
         let path = root.join(CATALOG_FILE);
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Catalog::default()),
-            Err(e) => return Err(CatalogError::io("read", &path, e)),
-        };
-        serde_json::from_slice(&bytes).map_err(|source| CatalogError::Json {
-            path: path.display().to_string(),
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CatalogError::io("read", &path, e)),
+        }
+    }
+
+    /// The catalog in `bytes`, read from `root/catalog.json`.
+    pub fn parse(root: &Path, bytes: &[u8]) -> Result<Catalog, CatalogError> {
+        serde_json::from_slice(bytes).map_err(|source| CatalogError::Json {
+            path: root.join(CATALOG_FILE).display().to_string(),
             source,
         })
     }

@@ -19,7 +19,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -116,15 +116,14 @@ impl std::fmt::Display for ServeSummary {
 }
 
 /// The catalog as of its last change on disk: reread when `catalog.json` changes, so that
-/// channels and policies created while the endpoint runs take effect at once.
+/// channels and policies created while the endpoint runs take effect at once. Changes are
+/// found by content (a few KiB read per request), not by modification time, which two quick
+/// saves of the same length can share.
 #[derive(Debug)]
 pub struct CatalogCache {
     root: PathBuf,
-    cached: Mutex<Option<(FileStamp, Arc<Catalog>)>>,
+    cached: Mutex<Option<(Vec<u8>, Arc<Catalog>)>>,
 }
-
-/// Modification time and length of `catalog.json`, if it exists.
-type FileStamp = Option<(SystemTime, u64)>;
 
 impl CatalogCache {
     pub fn new(root: &Path) -> CatalogCache {
@@ -135,18 +134,17 @@ impl CatalogCache {
     }
 
     pub fn get(&self) -> Result<Arc<Catalog>, crate::catalog::CatalogError> {
-        let stamp = std::fs::metadata(self.root.join(crate::catalog::CATALOG_FILE))
-            .ok()
-            .and_then(|m| Some((m.modified().ok()?, m.len())));
+        let Some(text) = Catalog::read_text(&self.root)? else {
+            return Ok(Arc::new(Catalog::default()));
+        };
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((seen, catalog)) = cached.as_ref()
-            && *seen == stamp
-            && stamp.is_some()
+            && *seen == text
         {
             return Ok(Arc::clone(catalog));
         }
-        let catalog = Arc::new(Catalog::load(&self.root)?);
-        *cached = Some((stamp, Arc::clone(&catalog)));
+        let catalog = Arc::new(Catalog::parse(&self.root, &text)?);
+        *cached = Some((text, Arc::clone(&catalog)));
         Ok(catalog)
     }
 }
@@ -257,4 +255,30 @@ pub async fn serve(
         .await
         .map_err(|e| ServeError::Committer(e.to_string()))?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_catalog_change_is_seen_even_with_the_same_length_and_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let path = root.join(crate::catalog::CATALOG_FILE);
+        let cache = CatalogCache::new(root);
+        assert_eq!(cache.get().unwrap().region, crate::catalog::DEFAULT_REGION);
+        let mut catalog = Catalog::default();
+        catalog.save(root).unwrap();
+        assert_eq!(cache.get().unwrap().region, "us-east-1");
+        let saved_at = std::fs::metadata(&path).unwrap().modified().unwrap();
+        // Same length, and the file's time set back to the first save's.
+        catalog.region = "us-west-2".into();
+        catalog.save(root).unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(saved_at).unwrap();
+        assert_eq!(cache.get().unwrap().region, "us-west-2");
+        std::fs::write(&path, "{broken").unwrap();
+        assert!(cache.get().is_err());
+    }
 }
