@@ -67,14 +67,14 @@ impl Default for Catalog {
 impl Catalog {
     /// Reads `root/catalog.json`. A missing file gives the default catalog (nothing is written).
     pub fn load(root: &Path) -> Result<Catalog, CatalogError> {
-        match Catalog::read_text(root)? {
+        match Catalog::read_bytes(root)? {
             Some(bytes) => Catalog::parse(root, &bytes),
             None => Ok(Catalog::default()),
         }
     }
 
     /// The bytes of `root/catalog.json`; `None` when there is none.
-    pub fn read_text(root: &Path) -> Result<Option<Vec<u8>>, CatalogError> {
+    pub fn read_bytes(root: &Path) -> Result<Option<Vec<u8>>, CatalogError> {
         let path = root.join(CATALOG_FILE);
         match fs::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),

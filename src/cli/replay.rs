@@ -172,15 +172,12 @@ pub async fn run(root: &Path, args: ReplayArgs) -> anyhow::Result<ExitCode> {
 /// On SIGINT or SIGTERM, asks the replay to stop cleanly; a second signal exits at once.
 fn watch_signals(interrupted: Arc<AtomicBool>) {
     tokio::spawn(async move {
-        for _ in 0..2 {
-            super::serve::shutdown_signal().await;
-            if interrupted.swap(true, Ordering::SeqCst) {
-                eprintln!("auditlake replay: stopped; requests in flight are unconfirmed");
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
-            }
-            eprintln!(
-                "auditlake replay: stopping after the requests in flight (signal again to quit now)"
-            );
-        }
+        super::serve::first_signal(
+            "auditlake replay: stopping after the requests in flight (signal again to quit now)",
+            "auditlake replay: stopped; requests in flight are unconfirmed",
+            i32::from(EXIT_INTERRUPTED),
+        )
+        .await;
+        interrupted.store(true, Ordering::SeqCst);
     });
 }

@@ -70,7 +70,7 @@ fn fraction(text: &str) -> Result<f64, String> {
 }
 
 /// Waits for SIGINT or SIGTERM.
-pub(super) async fn shutdown_signal() {
+async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -92,18 +92,15 @@ pub(super) async fn shutdown_signal() {
     }
 }
 
-/// Completes at the first SIGINT or SIGTERM, so that serve stops accepting, finishes open
-/// requests and merges; a second signal exits at once. What was acknowledged is already on
-/// disk, so only requests still in flight are lost (their clients get no answer and retry).
-async fn stop_on_signal() {
+/// Completes at the first SIGINT or SIGTERM, after printing `stopping`, so that the caller
+/// stops cleanly; a second signal prints `quit` and exits the process with `code` at once.
+pub(super) async fn first_signal(stopping: &'static str, quit: &'static str, code: i32) {
     shutdown_signal().await;
-    eprintln!(
-        "auditlake serve: stopping after open requests and merges (signal again to quit now)"
-    );
-    tokio::spawn(async {
+    eprintln!("{stopping}");
+    tokio::spawn(async move {
         shutdown_signal().await;
-        eprintln!("auditlake serve: stopped at once; requests in flight were not answered");
-        std::process::exit(130);
+        eprintln!("{quit}");
+        std::process::exit(code);
     });
 }
 
@@ -145,7 +142,14 @@ pub async fn run(root: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .map_or(String::new(), |s| format!(", seed {s}"))
         );
     }
-    let summary = serve::serve(listener, config, stop_on_signal()).await?;
+    // What was acknowledged is on disk; a forced stop only leaves requests in flight
+    // unanswered (their clients retry).
+    let stop = first_signal(
+        "auditlake serve: stopping after open requests and merges (signal again to quit now)",
+        "auditlake serve: stopped at once; requests in flight were not answered",
+        130,
+    );
+    let summary = serve::serve(listener, config, stop).await?;
     eprintln!("auditlake serve: stopped: {summary}");
     Ok(ExitCode::SUCCESS)
 }

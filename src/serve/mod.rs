@@ -134,7 +134,7 @@ impl CatalogCache {
     }
 
     pub fn get(&self) -> Result<Arc<Catalog>, crate::catalog::CatalogError> {
-        let Some(text) = Catalog::read_text(&self.root)? else {
+        let Some(text) = Catalog::read_bytes(&self.root)? else {
             return Ok(Arc::new(Catalog::default()));
         };
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());

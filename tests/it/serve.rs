@@ -45,13 +45,17 @@ impl Server {
 
     /// Sends SIGTERM and waits for the exit (at most 60 s).
     pub(crate) fn terminate(mut self) -> (ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(sent.success(), "kill -TERM {pid} failed");
+        self.sigterm();
         let status = wait_for(&mut self.child, Duration::from_secs(60));
         // The stderr reader finishes once the process is gone.
         std::thread::sleep(Duration::from_millis(100));
         (status, self.log())
+    }
+
+    fn sigterm(&self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid} failed");
     }
 
     /// SIGKILL: no chance to flush anything.
@@ -668,37 +672,37 @@ async fn acknowledged_events_survive_kill_9() {
     assert!(!out.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_finishes_the_request_in_flight_then_exits_0() {
-    let fx = Fixture::new();
-    let server = start_server(fx.path(), &[], &[]);
-    let addr = server.addr().to_string();
-    let body = body_of(&[("late", event("late", EVENT_TIME))]);
+/// A request for one event `uid` sent but for its last 10 bytes, on a connection that waits
+/// up to 60 s for its answer: the rest of the request to send, and the connection.
+fn request_in_flight(fx: &Fixture, server: &Server, uid: &str) -> (Vec<u8>, TcpStream) {
+    let addr = server.addr();
+    let body = body_of(&[(uid, event(uid, EVENT_TIME))]);
     let request = signed_request(
-        &addr,
+        addr,
         &fx.channel_arn,
         &body,
         SystemTime::now(),
         SECRET_ACCESS_KEY,
     );
-    // Send all but the last bytes of the body, then SIGTERM, then the rest.
     let split = request.len() - 10;
-    let mut stream = TcpStream::connect(&addr).unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
     stream.write_all(&request[..split]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    (request[split..].to_vec(), stream)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_request_in_flight_then_exits_0() {
+    let fx = Fixture::new();
+    let server = start_server(fx.path(), &[], &[]);
+    // All but the last bytes of the body, then SIGTERM, then the rest.
+    let (rest, mut stream) = request_in_flight(&fx, &server, "late");
+    server.sigterm();
     std::thread::sleep(Duration::from_millis(300));
-    stream.write_all(&request[split..]).unwrap();
+    stream.write_all(&rest).unwrap();
     let (status, _, text) = read_response(&mut stream);
     assert_eq!(status, 200, "{text}");
     let (exit, log) = server.terminate_wait();
@@ -711,23 +715,10 @@ async fn sigterm_finishes_the_request_in_flight_then_exits_0() {
 async fn a_second_signal_stops_at_once() {
     let fx = Fixture::new();
     let server = start_server(fx.path(), &[], &[]);
-    let addr = server.addr().to_string();
-    let body = body_of(&[("stuck", event("stuck", EVENT_TIME))]);
-    let request = signed_request(
-        &addr,
-        &fx.channel_arn,
-        &body,
-        SystemTime::now(),
-        SECRET_ACCESS_KEY,
-    );
     // A request whose body never completes keeps the first stop waiting for it.
-    let mut stream = TcpStream::connect(&addr).unwrap();
-    stream.write_all(&request[..request.len() - 10]).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let pid = server.child.id().to_string();
+    let (_rest, _stream) = request_in_flight(&fx, &server, "stuck");
     for _ in 0..2 {
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(sent.success());
+        server.sigterm();
         std::thread::sleep(Duration::from_millis(500));
     }
     let (exit, log) = server.terminate_wait();
