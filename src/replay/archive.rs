@@ -108,6 +108,7 @@ fn write_parquet(
         bytes,
         min_time_ms: times.clone().min().unwrap_or(0),
         max_time_ms: times.max().unwrap_or(0),
+        spliced: false,
     }))
 }
 

@@ -13,20 +13,24 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::catalog::Catalog;
-use crate::store::compact::{self, AUTO_COMPACT_FILES, MergeLimits, SMALL_FILE_ROWS, StagedMerge};
+use crate::store::compact::{
+    self, AUTO_COMPACT_FILES, MergeKind, MergeLimits, SMALL_FILE_ROWS, StagedMerge,
+};
 use crate::store::{Manifest, Store, StoreError, StoreWriter};
 
 /// At most this many rows go into one group commit; the rest wait for the next.
 pub const MAX_GROUP_ROWS: usize = 100_000;
 /// Under load, once a store holds this many files of group commits ([`UNDER_LOAD`]), they
-/// are merged at once, so a busy endpoint never piles up files.
+/// are spliced into one at once, so a busy endpoint never piles up files.
 pub const MAX_SMALL_FILES: usize = 4 * AUTO_COMPACT_FILES;
 /// What one merge between commits may take: only files of group commits, and a bounded
-/// number of rows, so that requests wait for it a short while only.
+/// number of rows. Their row groups are copied as they are ([`MergeKind::Splice`]), which
+/// costs a fraction of a sorting merge; the quiet spell that follows sorts them.
 pub const UNDER_LOAD: MergeLimits = MergeLimits {
     file_rows: 50_000,
     files: MAX_SMALL_FILES,
     total_rows: 150_000,
+    kind: MergeKind::Splice,
 };
 /// When the endpoint is idle, small files are merged a step of this size at a time (a
 /// request arriving waits for one step at most) until fewer than [`AUTO_COMPACT_FILES`] remain.
@@ -34,6 +38,7 @@ pub const WHEN_IDLE: MergeLimits = MergeLimits {
     file_rows: SMALL_FILE_ROWS,
     files: MAX_SMALL_FILES,
     total_rows: 250_000,
+    kind: MergeKind::Sort,
 };
 /// Without requests for this long, stores with [`AUTO_COMPACT_FILES`] small files are compacted.
 pub const IDLE_COMPACT_AFTER: Duration = Duration::from_millis(500);
@@ -190,7 +195,7 @@ async fn run(root: PathBuf, mut rx: mpsc::UnboundedReceiver<Pending>) -> CommitS
             if merging.is_none() && due && counts.group_commits >= MAX_SMALL_FILES {
                 merging = Some(Background::start(&root, eds_id.clone(), UNDER_LOAD));
             }
-            if counts.small >= AUTO_COMPACT_FILES {
+            if counts.worth_compacting() {
                 fragmented.insert(eds_id);
             }
         }
@@ -275,7 +280,11 @@ async fn finish_merge(
     let outcome = match installed {
         Ok(Ok(Some(report))) => {
             stats.compactions += 1;
-            eprintln!("auditlake serve: merged small files of {eds_id}: {report}");
+            let how = match bg.limits.kind {
+                MergeKind::Sort => "merged",
+                MergeKind::Splice => "spliced",
+            };
+            eprintln!("auditlake serve: {how} small files of {eds_id}: {report}");
             Merge::Done
         }
         // Another compaction replaced some of its files first; the merge was dropped.
@@ -293,7 +302,7 @@ async fn finish_merge(
 }
 
 /// What follows a finished merge: a failed one under load is not tried again for a while;
-/// a successful idle step leaves the store marked while it still has small files.
+/// after a successful one the store stays marked while it has small or spliced files.
 fn after_merge(
     done: Option<(String, MergeLimits, Merge)>,
     root: &Path,
@@ -311,7 +320,7 @@ fn after_merge(
         Merge::Failed | Merge::Nothing => {}
         Merge::Done => {
             retry_merge_at.remove(&eds_id);
-            if limits == WHEN_IDLE && FileCounts::of(root, &eds_id).small >= AUTO_COMPACT_FILES {
+            if FileCounts::of(root, &eds_id).worth_compacting() {
                 fragmented.insert(eds_id);
             }
         }
@@ -382,6 +391,8 @@ struct FileCounts {
     group_commits: usize,
     /// Files under [`SMALL_FILE_ROWS`] rows.
     small: usize,
+    /// Files made by splicing, not yet sorted.
+    spliced: usize,
 }
 
 impl FileCounts {
@@ -395,7 +406,15 @@ impl FileCounts {
         FileCounts {
             group_commits: count(UNDER_LOAD.file_rows),
             small: count(SMALL_FILE_ROWS),
+            spliced: manifest
+                .as_ref()
+                .map_or(0, |m| m.files.iter().filter(|f| f.spliced).count()),
         }
+    }
+
+    /// Whether the store is due for sorting merges when the endpoint is quiet.
+    fn worth_compacting(&self) -> bool {
+        self.small >= AUTO_COMPACT_FILES || self.spliced > 0
     }
 }
 

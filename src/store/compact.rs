@@ -3,14 +3,23 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
+use bytes::Bytes;
 
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::column::writer::ColumnCloseResult;
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::page_index::column_index::ColumnIndexMetaData;
+use parquet::file::properties::WriterProperties;
+use parquet::file::statistics::Statistics;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::SchemaDescPtr;
 
 use crate::catalog::Catalog;
 
@@ -105,18 +114,33 @@ pub async fn compact(
     let rewrite: Vec<&FileEntry> = live
         .iter()
         .copied()
-        .filter(|f| f.min_time_ms < cutoff || (small >= 2 && f.rows < SMALL_FILE_ROWS))
+        .filter(|f| f.min_time_ms < cutoff || f.spliced || (small >= 2 && f.rows < SMALL_FILE_ROWS))
         .collect();
     replace(writer, eds_id, &manifest, &expired, &rewrite, cutoff).await
 }
 
-/// Which files [`stage_merge`] takes: files under `file_rows` rows, oldest first, at
-/// most `files` of them and `total_rows` rows in all.
+/// Which files [`stage_merge`] takes: files under `file_rows` rows (and, for a sorting
+/// merge, spliced files of any size), oldest first, at most `files` of them and
+/// `total_rows` rows in all; and how it merges them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MergeLimits {
     pub file_rows: u64,
     pub files: usize,
     pub total_rows: u64,
+    pub kind: MergeKind,
+}
+
+/// How [`stage_merge`] combines its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeKind {
+    /// Read the files, drop events past retention, sort by eventtime and write full row
+    /// groups: the best file for queries, at the price of decoding and compressing again.
+    Sort,
+    /// Copy the files' row groups into one file byte for byte: nothing is decoded or
+    /// compressed again, so it costs little more than the I/O. Row groups wholly past
+    /// retention are left out. The file is sorted only within each row group, and is
+    /// marked spliced for the next sorting merge (or `auditlake compact`) to rewrite.
+    Splice,
 }
 
 /// The files [`MergeLimits`] picks, oldest first.
@@ -125,7 +149,7 @@ fn select_small(manifest: &Manifest, limits: MergeLimits) -> Vec<&FileEntry> {
     manifest
         .files
         .iter()
-        .filter(|f| f.rows < limits.file_rows)
+        .filter(|f| f.rows < limits.file_rows || (f.spliced && limits.kind == MergeKind::Sort))
         .take(limits.files)
         .take_while(|f| {
             rows += f.rows;
@@ -170,7 +194,9 @@ pub fn stage_merge(
         retention_days(catalog, eds_id)?,
     );
     let rewrite = select_small(&manifest, limits);
-    if rewrite.len() < 2 {
+    // One file alone is worth a merge only when sorting it gives its row groups their size.
+    let resorts_a_splice = limits.kind == MergeKind::Sort && rewrite.iter().any(|f| f.spliced);
+    if rewrite.len() < 2 && !resorts_a_splice {
         return Ok(None);
     }
     let staged = StagedMerge {
@@ -179,7 +205,11 @@ pub fn stage_merge(
         added: Vec::new(),
         staging: staging.to_path_buf(),
     };
-    match merge_in_memory(store, eds_id, &rewrite, cutoff, staging) {
+    let merged = match limits.kind {
+        MergeKind::Sort => merge_in_memory(store, eds_id, &rewrite, cutoff, staging),
+        MergeKind::Splice => splice(store, eds_id, &rewrite, cutoff, staging),
+    };
+    match merged {
         Ok(added) => Ok(Some(StagedMerge { added, ..staged })),
         Err(e) => {
             staged.discard();
@@ -262,6 +292,143 @@ fn merge_in_memory(
         offset += len;
     }
     output.finish()
+}
+
+/// Copies the row groups of `files` (oldest first) into one new file in `out_dir`, as
+/// [`MergeKind::Splice`] says; row groups whose events all precede `cutoff` are left out.
+fn splice(
+    store: &Store,
+    eds_id: &str,
+    files: &[&FileEntry],
+    cutoff: i64,
+    out_dir: &Path,
+) -> Result<Vec<FileEntry>, StoreError> {
+    let dir = store.data_dir(eds_id);
+    let mut output: Option<Spliced> = None;
+    for entry in files {
+        let path = dir.join(&entry.name);
+        // Read whole (spliced files are small): the copy then takes one read, not a few
+        // system calls per column chunk.
+        let file = Bytes::from(std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?);
+        let metadata = ParquetMetaDataReader::new()
+            .with_page_index_policy(PageIndexPolicy::Optional)
+            .parse_and_finish(&file)?;
+        let out = match &mut output {
+            Some(out) => out,
+            None => output.insert(Spliced::create(out_dir, &metadata)?),
+        };
+        if out.schema != metadata.file_metadata().schema_descr_ptr() {
+            return Err(StoreError::Schema(format!(
+                "the files of event data store {eds_id} differ in schema; run `auditlake compact`"
+            )));
+        }
+        out.append(&file, &metadata, cutoff)?;
+    }
+    match output {
+        Some(out) if out.entry.rows > 0 => out.finish().map(|entry| vec![entry]),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The file a splice writes.
+struct Spliced {
+    schema: SchemaDescPtr,
+    writer: SerializedFileWriter<std::fs::File>,
+    tmp_path: PathBuf,
+    dir: PathBuf,
+    /// What the manifest will say of it.
+    entry: FileEntry,
+    /// Leaf index of `eventtime`, whose statistics bound each row group's times.
+    event_time: usize,
+}
+
+impl Spliced {
+    fn create(dir: &Path, like: &ParquetMetaData) -> Result<Spliced, StoreError> {
+        let meta = like.file_metadata();
+        let schema = meta.schema_descr_ptr();
+        let event_time = (0..schema.num_columns())
+            .find(|&i| schema.column(i).path().string() == "eventtime")
+            .ok_or_else(|| StoreError::Schema("a data file has no eventtime column".into()))?;
+        let (name, tmp_path, file) = super::writer::create_partial(dir)?;
+        // The Arrow schema is kept in the key-value metadata, so readers see the same types.
+        let props = WriterProperties::builder()
+            .set_created_by(format!("auditlake {}", env!("CARGO_PKG_VERSION")))
+            .set_key_value_metadata(meta.key_value_metadata().cloned())
+            .build();
+        let writer = SerializedFileWriter::new(file, schema.root_schema_ptr(), Arc::new(props))?;
+        Ok(Spliced {
+            schema,
+            writer,
+            tmp_path,
+            dir: dir.to_path_buf(),
+            entry: FileEntry {
+                name,
+                rows: 0,
+                bytes: 0,
+                min_time_ms: i64::MAX,
+                max_time_ms: i64::MIN,
+                spliced: true,
+            },
+            event_time,
+        })
+    }
+
+    /// Copies the row groups of one file, leaving out those wholly before `cutoff`.
+    fn append(
+        &mut self,
+        file: &Bytes,
+        metadata: &ParquetMetaData,
+        cutoff: i64,
+    ) -> Result<(), StoreError> {
+        for (index, group) in metadata.row_groups().iter().enumerate() {
+            let (min, max) = match group.column(self.event_time).statistics() {
+                Some(Statistics::Int64(s)) => match (s.min_opt(), s.max_opt()) {
+                    (Some(min), Some(max)) => (*min, *max),
+                    _ => (i64::MIN, i64::MAX),
+                },
+                _ => (i64::MIN, i64::MAX),
+            };
+            if max < cutoff {
+                continue;
+            }
+            let mut out = self.writer.next_row_group()?;
+            for (leaf, chunk) in group.columns().iter().enumerate() {
+                let column_index = metadata
+                    .column_index()
+                    .map(|groups| groups[index][leaf].clone())
+                    .filter(|c| !matches!(c, ColumnIndexMetaData::NONE));
+                let offset_index = metadata
+                    .offset_index()
+                    .map(|groups| groups[index][leaf].clone());
+                out.append_column(
+                    file,
+                    ColumnCloseResult {
+                        bytes_written: chunk.compressed_size() as u64,
+                        rows_written: group.num_rows() as u64,
+                        metadata: chunk.clone(),
+                        bloom_filter: None,
+                        column_index,
+                        offset_index,
+                    },
+                )?;
+            }
+            out.close()?;
+            self.entry.rows += group.num_rows() as u64;
+            self.entry.min_time_ms = self.entry.min_time_ms.min(min);
+            self.entry.max_time_ms = self.entry.max_time_ms.max(max);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<FileEntry, StoreError> {
+        let file = self.writer.into_inner()?;
+        let bytes =
+            super::writer::finish_partial(&file, &self.tmp_path, &self.dir, &self.entry.name)?;
+        Ok(FileEntry {
+            bytes,
+            ..self.entry
+        })
+    }
 }
 
 /// Drops the `expired` files, merges the `rewrite` ones (keeping events from `cutoff` on)
@@ -414,6 +581,7 @@ mod tests {
     use super::*;
     use crate::catalog::NewEventDataStore;
     use crate::event::{Enrichment, IntegrationBatchBuilder, checksum, validate};
+    use arrow::array::AsArray;
 
     /// One file per entry of `times` (minutes past 10:00 on 2026-03-01), committed in turn.
     fn store_with_files(root: &std::path::Path, files: &[&[u32]]) -> (Catalog, String) {
@@ -454,6 +622,7 @@ mod tests {
             file_rows: 10,
             files: 3,
             total_rows: 100,
+            kind: MergeKind::Sort,
         };
         let staging = root.path().join("staging");
         let staged = stage_merge(writer.store(), &catalog, &eds_id, limits, &staging)
@@ -493,9 +662,102 @@ mod tests {
             file_rows: 10,
             files: 64,
             total_rows: 1,
+            kind: MergeKind::Sort,
         };
         let staged = stage_merge(writer.store(), &catalog, &eds_id, tight, &staging);
         assert!(staged.unwrap().is_none());
+    }
+
+    /// Every row of a data file of `eds_id`, in file order.
+    fn read_file(store: &Store, eds_id: &str, name: &str) -> (RecordBatch, usize) {
+        let path = store.data_dir(eds_id).join(name);
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap();
+        let groups = builder.metadata().num_row_groups();
+        let schema = builder.schema().clone();
+        let batches: Vec<RecordBatch> = builder.build().unwrap().map(Result::unwrap).collect();
+        (
+            arrow::compute::concat_batches(&schema, &batches).unwrap(),
+            groups,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_splice_copies_row_groups_as_they_are_and_the_next_sorting_merge_sorts_them() {
+        let root = tempfile::tempdir().unwrap();
+        let (catalog, eds_id) = store_with_files(root.path(), &[&[30, 5], &[7], &[20, 1, 50]]);
+        let writer = StoreWriter::open(root.path()).unwrap();
+        let store = writer.store();
+        let before = Manifest::load(&store.data_dir(&eds_id)).unwrap();
+        let originals: Vec<RecordBatch> = before
+            .files
+            .iter()
+            .map(|f| read_file(store, &eds_id, &f.name).0)
+            .collect();
+
+        // With a 10:06 cutoff every row group has an event to keep: the 10:05 event stays
+        // beside the 10:30 one (queries apply retention to single rows).
+        let at = |minute: i64| 1_772_359_200_000 + minute * 60_000;
+        let out = root.path().join("spliced");
+        let files: Vec<&FileEntry> = before.files.iter().collect();
+        let added = splice(store, &eds_id, &files, at(6), &out).unwrap();
+        assert_eq!(added.len(), 1);
+        let entry = &added[0];
+        assert!(entry.spliced);
+        assert_eq!(
+            (entry.rows, entry.min_time_ms, entry.max_time_ms),
+            (6, at(1), at(50))
+        );
+        std::fs::rename(
+            out.join(&entry.name),
+            store.data_dir(&eds_id).join(&entry.name),
+        )
+        .unwrap();
+        let (copied, groups) = read_file(store, &eds_id, &entry.name);
+        assert_eq!(groups, 3);
+        let expected = arrow::compute::concat_batches(&copied.schema(), &originals).unwrap();
+        assert_eq!(
+            copied, expected,
+            "the rows, values and types are those of the files"
+        );
+
+        // Only the 10:07 file is older than a 10:10 cutoff: it is left out whole.
+        let out = root.path().join("spliced-2");
+        let added = splice(store, &eds_id, &files, at(10), &out).unwrap();
+        assert_eq!((added[0].rows, added[0].min_time_ms), (5, at(1)));
+
+        // Installed, the spliced file alone is reason enough for a sorting merge.
+        let names: Vec<String> = before.files.iter().map(|f| f.name.clone()).collect();
+        writer
+            .replace_files(&store.data_dir(&eds_id), &names, &[entry.clone()])
+            .unwrap();
+        // Queries read it through its statistics and page index, which point into the copy.
+        let engine = crate::query::QueryEngine::open(root.path()).await.unwrap();
+        let sql = format!(
+            "SELECT eventdata.uid FROM {eds_id} WHERE eventtime >= '2026-03-01 10:20:00' \
+             ORDER BY eventtime"
+        );
+        let (batches, _) = engine.collect(&sql, &[]).await.unwrap();
+        let uids = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let uids: Vec<&str> = uids.column(0).as_string::<i32>().iter().flatten().collect();
+        assert_eq!(uids, ["u-2-0", "u-0-0", "u-2-2"]);
+        let limits = MergeLimits {
+            file_rows: 1,
+            files: 8,
+            total_rows: 100,
+            kind: MergeKind::Sort,
+        };
+        let staged = stage_merge(store, &catalog, &eds_id, limits, &root.path().join("s"))
+            .unwrap()
+            .expect("a spliced file is rewritten");
+        install_merge(&writer, staged).unwrap().expect("installed");
+        let after = Manifest::load(&store.data_dir(&eds_id)).unwrap();
+        assert_eq!(after.files.len(), 1);
+        assert!(!after.files[0].spliced);
+        let (sorted, groups) = read_file(store, &eds_id, &after.files[0].name);
+        assert_eq!((sorted.num_rows(), groups), (6, 1));
+        let times = super::super::writer::event_time_column(&sorted).unwrap();
+        assert!(times.values().windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[tokio::test]
@@ -507,6 +769,7 @@ mod tests {
             file_rows: 10,
             files: 2,
             total_rows: 100,
+            kind: MergeKind::Sort,
         };
         let staging = root.path().join("staging-1");
         let staged = stage_merge(&store, &catalog, &eds_id, limits, &staging)

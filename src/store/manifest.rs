@@ -20,6 +20,11 @@ pub struct FileEntry {
     /// Smallest and largest eventtime in the file, in ms since the epoch.
     pub min_time_ms: i64,
     pub max_time_ms: i64,
+    /// Made by copying other files' row groups as they were (see
+    /// [`super::compact::MergeKind::Splice`]): sorted only within each row group, and
+    /// rewritten whole by the next compaction.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spliced: bool,
 }
 
 /// What a store's directory holds. Readers trust only the files it lists.
@@ -102,6 +107,7 @@ mod tests {
             bytes: 10,
             min_time_ms: 1,
             max_time_ms: 5,
+            spliced: false,
         });
         m.save(dir.path()).unwrap();
         assert_eq!(Manifest::load(dir.path()).unwrap(), m);

@@ -81,11 +81,7 @@ impl DataFileWriter {
         dir: &Path,
         schema: arrow::datatypes::SchemaRef,
     ) -> Result<DataFileWriter, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3f");
-        let name = format!("{stamp}-{}.parquet", uuid::Uuid::new_v4().simple());
-        let tmp_path = dir.join(format!(".{name}.partial"));
-        let file = File::create(&tmp_path).map_err(|e| StoreError::io(&tmp_path, e))?;
+        let (name, tmp_path, file) = create_partial(dir)?;
         let props = properties(&schema);
         let writer = ArrowWriter::try_new(file, schema, Some(props))?;
         Ok(DataFileWriter {
@@ -144,23 +140,46 @@ impl DataFileWriter {
             return Ok(None);
         }
         let file = writer.into_inner()?;
-        file.sync_all()
-            .map_err(|e| StoreError::io(&self.tmp_path, e))?;
-        let bytes = file
-            .metadata()
-            .map_err(|e| StoreError::io(&self.tmp_path, e))?
-            .len();
-        let target = self.dir.join(&self.name);
-        std::fs::rename(&self.tmp_path, &target).map_err(|e| StoreError::io(&target, e))?;
-        sync_dir(&self.dir)?;
+        let bytes = finish_partial(&file, &self.tmp_path, &self.dir, &self.name)?;
         Ok(Some(FileEntry {
             name: self.name.clone(),
             rows: self.rows,
             bytes,
             min_time_ms: self.min_time_ms,
             max_time_ms: self.max_time_ms,
+            spliced: false,
         }))
     }
+}
+
+/// Creates a new data file in `dir` under a hidden name that no reader lists: returns the
+/// name it will have once finished, the hidden path and the open file.
+pub(super) fn create_partial(dir: &Path) -> Result<(String, PathBuf, File), StoreError> {
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3f");
+    let name = format!("{stamp}-{}.parquet", uuid::Uuid::new_v4().simple());
+    let tmp_path = dir.join(format!(".{name}.partial"));
+    let file = File::create(&tmp_path).map_err(|e| StoreError::io(&tmp_path, e))?;
+    Ok((name, tmp_path, file))
+}
+
+/// Makes a file made by [`create_partial`] durable and gives it its final `name` (fsync,
+/// rename, fsync of the directory). Returns its size in bytes.
+pub(super) fn finish_partial(
+    file: &File,
+    tmp_path: &Path,
+    dir: &Path,
+    name: &str,
+) -> Result<u64, StoreError> {
+    file.sync_all().map_err(|e| StoreError::io(tmp_path, e))?;
+    let bytes = file
+        .metadata()
+        .map_err(|e| StoreError::io(tmp_path, e))?
+        .len();
+    let target = dir.join(name);
+    std::fs::rename(tmp_path, &target).map_err(|e| StoreError::io(&target, e))?;
+    sync_dir(dir)?;
+    Ok(bytes)
 }
 
 impl Drop for DataFileWriter {
