@@ -48,8 +48,18 @@ done
 url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.log")
 echo "auditlake serve at $url ($profile build, $(nproc) cores), $clients clients for ${seconds} s"
 
+ticks() { awk '{print $14 + $15}' "/proc/$server/stat" 2>/dev/null || echo 0; }
+before=$(ticks)
 "$load" --url "$url" --channel-arn "$channel" --events "$work/events.ndjson" \
-  --clients "$clients" --seconds "$seconds" --batch 100
+  --clients "$clients" --seconds "$seconds" --batch 100 | tee "$work/load.txt"
+# The server's CPU time (user + system) while under load, from /proc where there is one:
+# what a request costs, steadier on a shared machine than requests per second.
+after=$(ticks)
+requests=$(sed -n 's/.* requests \([0-9]*\) .*/\1/p' "$work/load.txt")
+if [ "$after" -gt 0 ] && [ "${requests:-0}" -gt 0 ]; then
+  awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { printf "server CPU under load: %.1f s, %.2f ms per request\n", t / hz, 1000 * t / hz / n }'
+fi
 
 kill -TERM "$server"
 wait "$server"

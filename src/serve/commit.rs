@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, RecordBatch};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -377,12 +377,36 @@ fn commit_store(
         return Ok(());
     };
     let schema = first.schema();
-    let batch = arrow::compute::concat_batches(&schema, batches)
-        .map_err(|e| CommitError::Failed(e.to_string()))?;
+    let batch = gather_by_event_time(batches).map_err(|e| CommitError::Failed(e.to_string()))?;
     let mut file = writer.file_writer(eds_id, Arc::clone(&schema))?;
     file.write(batch)?;
     writer.commit(file)?;
     Ok(())
+}
+
+/// The rows of `batches` in one batch sorted by eventtime (nulls last), copied once: the
+/// order is worked out from the times alone, then every column is gathered in that order.
+fn gather_by_event_time(batches: &[RecordBatch]) -> Result<RecordBatch, StoreError> {
+    let mut order = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
+    for (b, batch) in batches.iter().enumerate() {
+        let times = crate::store::writer::event_time_column(batch)?;
+        order.extend(
+            (0..batch.num_rows()).map(|row| (times.is_null(row), times.value(row), b, row)),
+        );
+    }
+    let batch_refs: Vec<&RecordBatch> = batches.iter().collect();
+    if order.is_sorted() {
+        return Ok(arrow::compute::concat_batches(
+            &batches[0].schema(),
+            batch_refs,
+        )?);
+    }
+    order.sort_unstable();
+    let indices: Vec<(usize, usize)> = order.into_iter().map(|(_, _, b, row)| (b, row)).collect();
+    Ok(arrow::compute::interleave_record_batch(
+        &batch_refs,
+        &indices,
+    )?)
 }
 
 /// A store's files worth merging, from one read of its manifest.
@@ -426,4 +450,35 @@ enum Merge {
     Nothing,
     /// Logged; the store is as it was.
     Failed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{StringArray, TimestampMillisecondArray};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+
+    fn batch(rows: &[(i64, &str)]) -> RecordBatch {
+        let schema = Schema::new(vec![
+            Field::new(
+                "eventtime",
+                DataType::Timestamp(TimeUnit::Millisecond, None),
+                true,
+            ),
+            Field::new("eventid", DataType::Utf8, false),
+        ]);
+        let times = TimestampMillisecondArray::from_iter_values(rows.iter().map(|r| r.0));
+        let ids = StringArray::from_iter_values(rows.iter().map(|r| r.1));
+        RecordBatch::try_new(Arc::new(schema), vec![Arc::new(times), Arc::new(ids)]).unwrap()
+    }
+
+    #[test]
+    fn a_group_is_gathered_in_event_time_order_keeping_the_order_of_equal_times() {
+        let group = [batch(&[(5, "a"), (1, "b")]), batch(&[(3, "c"), (5, "d")])];
+        let sorted = gather_by_event_time(&group).unwrap();
+        assert_eq!(sorted, batch(&[(1, "b"), (3, "c"), (5, "a"), (5, "d")]));
+        let in_order = [batch(&[(1, "x")]), batch(&[(2, "y"), (2, "z")])];
+        let joined = gather_by_event_time(&in_order).unwrap();
+        assert_eq!(joined, batch(&[(1, "x"), (2, "y"), (2, "z")]));
+    }
 }

@@ -44,9 +44,7 @@ fn properties(schema: &arrow::datatypes::Schema) -> WriterProperties {
 }
 
 /// Position of the `eventtime` column, which every store schema has.
-pub(super) fn event_time_column(
-    batch: &RecordBatch,
-) -> Result<&TimestampMillisecondArray, StoreError> {
+pub fn event_time_column(batch: &RecordBatch) -> Result<&TimestampMillisecondArray, StoreError> {
     batch
         .column_by_name("eventtime")
         .and_then(|c| c.as_any().downcast_ref::<TimestampMillisecondArray>())
