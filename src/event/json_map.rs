@@ -37,17 +37,42 @@ impl<'de> Deserialize<'de> for RawEntries<'de> {
 /// A JSON value as map value text: strings unescaped, anything else compact JSON.
 pub fn value_text(raw: &RawValue) -> Result<Cow<'_, str>, serde_json::Error> {
     let text = raw.get();
-    if text.starts_with('"') {
+    if let Some(quoted) = text.strip_prefix('"') {
+        // Raw text is valid JSON: a string without escapes is its content as written.
+        if !quoted.contains('\\') {
+            return Ok(Cow::Borrowed(&quoted[..quoted.len() - 1]));
+        }
         return serde_json::from_str::<Cow<'_, str>>(text);
     }
-    if !text
-        .bytes()
-        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
-    {
+    if is_compact(text) {
         return Ok(Cow::Borrowed(text));
     }
     let value: serde_json::Value = serde_json::from_str(text)?;
     Ok(Cow::Owned(value.to_string()))
+}
+
+/// Whether valid JSON `text` has no whitespace outside its strings (spaces inside them are
+/// content, and need no rewriting).
+fn is_compact(text: &str) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b' ' | b'\n' | b'\r' | b'\t' => return false,
+                _ => {}
+            }
+        }
+    }
+    true
 }
 
 impl<'a> JsonMap<'a> {
@@ -95,9 +120,13 @@ mod tests {
 
     #[test]
     fn values_become_strings_or_compact_json() {
-        let got = map(r#"{"s":"a\"b","n":1.5,"b":true,"o":{ "x" : [1, 2] },"z":null}"#);
+        let got = map(
+            r#"{"s":"a\"b","p":"plain","e":"","n":1.5,"b":true,"o":{ "x" : [1, 2] },"z":null}"#,
+        );
         let want = [
             ("s", "a\"b"),
+            ("p", "plain"),
+            ("e", ""),
             ("n", "1.5"),
             ("b", "true"),
             ("o", r#"{"x":[1,2]}"#),
@@ -108,6 +137,15 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn compact_values_are_kept_as_written_and_spaces_in_strings_are_content() {
+        let got = map(r#"{"o":{"t":"a \" b","u":"x\\"},"p":[ "a b" , 1 ]}"#);
+        assert_eq!(got[0].1, r#"{"t":"a \" b","u":"x\\"}"#);
+        assert_eq!(got[1].1, r#"["a b",1]"#);
+        assert!(is_compact(r#"{"k":"a\\"}"#));
+        assert!(!is_compact(r#"{"k":"a\\" }"#));
     }
 
     #[test]
