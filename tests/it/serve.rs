@@ -771,9 +771,29 @@ async fn concurrent_clients_are_group_committed_without_piling_up_files() {
     .unwrap();
     let files = manifest["files"].as_array().unwrap().len();
     assert!(files <= 64, "{files} files after 96 requests");
+
+    // One request at a time, each its own commit: past 64 small files they are spliced.
+    for r in 0..70 {
+        let out = put(&client, &fx.channel_arn, None, events(&format!("s{r}"), 5))
+            .await
+            .unwrap();
+        assert_eq!(out.successful().len(), 5);
+    }
+    let total = 8 * 12 * 20 + 70 * 5;
+    assert_eq!(fx.count(), total);
     let (exit, log) = server.terminate();
     assert!(exit.success(), "{log}");
-    assert_eq!(fx.count(), 8 * 12 * 20);
+    assert!(log.contains("spliced small files of"), "{log}");
+    assert_eq!(fx.count(), total);
+    // Shutting down sorted what was spliced.
+    let manifest = std::fs::read_to_string(
+        fx.path()
+            .join("data")
+            .join(fx.eds_id.to_ascii_lowercase())
+            .join("_manifest.json"),
+    )
+    .unwrap();
+    assert!(!manifest.contains("spliced"), "{manifest}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
