@@ -13,8 +13,9 @@ const AFTER_HELP: &str = "Point any AWS SDK or the AWS CLI at the endpoint:
   aws cloudtrail-data put-audit-events --endpoint-url http://127.0.0.1:8470 \\
       --channel-arn <ChannelArn> --audit-events file://events.json
 
-Requests must be signed (SigV4, service cloudtrail-data, any region). The keys it accepts
-come from --credentials FILE, one key per line:
+Requests must be signed (SigV4, service cloudtrail-data) for the store's region (see `init
+--region`; give the AWS CLI --region if its default differs). The keys it accepts come from
+--credentials FILE, one key per line:
   # ACCESS_KEY_ID        SECRET_ACCESS_KEY   ACCOUNT_ID
   AKIAEXAMPLEOWNER       owner-secret        123456789012
   AKIAEXAMPLEPARTNER     partner-secret      444455556666

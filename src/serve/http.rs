@@ -164,6 +164,15 @@ async fn put_audit_events(
         eprintln!("auditlake serve: cannot read the catalog: {e}");
         ApiError::internal()
     })?;
+    // The endpoint stands for the store's region, as each AWS endpoint serves one.
+    if caller.region != catalog.region {
+        return Err(ApiError::invalid_signature(format!(
+            "Credential should be scoped to a valid region: the request is signed for {}, \
+             and this endpoint serves the store's region, {}",
+            caller.region, catalog.region
+        ))
+        .into());
+    }
     let prepared = put::prepare(
         &catalog,
         channel,

@@ -513,6 +513,26 @@ async fn signatures_are_verified() {
     .await
     .unwrap_err();
     assert_eq!(e.code(), Some("UnrecognizedClientException"), "{e:?}");
+    // Signed for another region than the store's, as a real endpoint would refuse it.
+    let config = aws_sdk_cloudtraildata::Config::builder()
+        .endpoint_url(&server.url)
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "test",
+        ))
+        .retry_config(RetryConfig::disabled())
+        .behavior_version_latest()
+        .build();
+    let elsewhere = aws_sdk_cloudtraildata::Client::from_conf(config);
+    let e = put(&elsewhere, &fx.channel_arn, None, events("s", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidSignatureException"), "{e:?}");
+    assert!(e.message().unwrap_or("").contains("eu-west-1"), "{e:?}");
 
     let body = body_of(&[("s-raw", event("s-raw", EVENT_TIME))]);
     // A request signed correctly by hand goes through...
