@@ -7,7 +7,7 @@
 //! past the store's retention period. [`output`] prints the rows; [`stats`] says what the
 //! query read.
 
-mod cells;
+pub(crate) mod cells;
 pub mod error;
 pub mod functions;
 pub mod guard;

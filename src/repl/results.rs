@@ -1,15 +1,16 @@
 //! Running one query for the REPL: streamed output, and in table mode a row limit and cut values.
 
-use std::io::{Cursor, Write};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
-use arrow::csv::reader::Format;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::error::ArrowError;
 use datafusion::physical_plan::execute_stream;
 use futures::StreamExt;
 
+use crate::query::cells::text_value;
 use crate::query::{PrintFormat, QueryEngine, QueryError, QueryStats, ResultWriter, write_batches};
 
 /// How much of a result the table format shows.
@@ -93,50 +94,44 @@ fn print_table(
     max_width: usize,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
-    let mut csv = Vec::new();
-    write_batches(PrintFormat::Csv, schema, batches, &mut csv)?;
-    let format = Format::default().with_header(true);
-    let (inferred, _) = format.infer_schema(Cursor::new(&csv), Some(0))?;
     let text_schema = Arc::new(Schema::new(
-        inferred
+        schema
             .fields()
             .iter()
             .map(|f| Field::new(f.name(), DataType::Utf8, true))
             .collect::<Vec<_>>(),
     ));
-    let reader = arrow::csv::ReaderBuilder::new(Arc::clone(&text_schema))
-        .with_format(format)
-        .build(Cursor::new(&csv))?;
-    let mut cut = Vec::new();
-    for batch in reader {
-        let batch = batch?;
+    let mut cut = Vec::with_capacity(batches.len());
+    for batch in batches {
         let columns = batch
             .columns()
             .iter()
-            .map(|c| shorten(c.as_ref(), max_width))
-            .collect();
+            .map(|c| shortened_text(c.as_ref(), max_width))
+            .collect::<Result<Vec<_>, _>>()?;
         cut.push(RecordBatch::try_new(Arc::clone(&text_schema), columns)?);
     }
     write_batches(PrintFormat::Table, text_schema, &cut, out)?;
     Ok(())
 }
 
-/// A text column with line breaks shown as spaces and values past `max_width` cut.
-fn shorten(column: &dyn Array, max_width: usize) -> ArrayRef {
-    let text = column
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .expect("the CSV reader gives the text columns asked for");
-    let values = text.iter().map(|v| {
-        v.map(|v| {
-            let flat = v.replace(['\n', '\r'], " ");
+/// A column's cells as text (NULL stays NULL), line breaks shown as spaces and values past
+/// `max_width` characters cut.
+fn shortened_text(column: &dyn Array, max_width: usize) -> Result<ArrayRef, ArrowError> {
+    let values = (0..column.len()).map(|row| {
+        if column.is_null(row) {
+            return Ok(None);
+        }
+        let flat = text_value(column, row)?.replace(['\n', '\r'], " ");
+        Ok(Some(
             match flat.char_indices().nth(max_width.saturating_sub(1)) {
                 Some((end, _)) if flat.chars().count() > max_width => format!("{}…", &flat[..end]),
                 _ => flat,
-            }
-        })
+            },
+        ))
     });
-    Arc::new(values.collect::<StringArray>())
+    Ok(Arc::new(
+        values.collect::<Result<StringArray, ArrowError>>()?,
+    ))
 }
 
 #[cfg(test)]
@@ -146,7 +141,7 @@ mod tests {
     #[test]
     fn long_values_are_cut_and_line_breaks_flattened() {
         let column = StringArray::from(vec![Some("abcdefgh"), Some("a\nb"), None, Some("ééééé")]);
-        let short = shorten(&column, 5);
+        let short = shortened_text(&column, 5).unwrap();
         let short = short.as_any().downcast_ref::<StringArray>().unwrap();
         let values: Vec<Option<&str>> = short.iter().collect();
         assert_eq!(values, [Some("abcd…"), Some("a b"), None, Some("ééééé")]);
