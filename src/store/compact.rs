@@ -674,7 +674,7 @@ mod tests {
         let builder =
             ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap();
         let groups = builder.metadata().num_row_groups();
-        let schema = builder.schema().clone();
+        let schema = Arc::clone(builder.schema());
         let batches: Vec<RecordBatch> = builder.build().unwrap().map(Result::unwrap).collect();
         (
             arrow::compute::concat_batches(&schema, &batches).unwrap(),
@@ -729,7 +729,11 @@ mod tests {
         // Installed, the spliced file alone is reason enough for a sorting merge.
         let names: Vec<String> = before.files.iter().map(|f| f.name.clone()).collect();
         writer
-            .replace_files(&store.data_dir(&eds_id), &names, &[entry.clone()])
+            .replace_files(
+                &store.data_dir(&eds_id),
+                &names,
+                std::slice::from_ref(entry),
+            )
             .unwrap();
         // Queries read it through its statistics and page index, which point into the copy.
         let engine = crate::query::QueryEngine::open(root.path()).await.unwrap();
