@@ -223,6 +223,11 @@ impl IntegrationBatchBuilder {
         ))
     }
 
+    /// The rows added, as one batch (for a builder that is not filled again).
+    pub fn into_batch(self) -> Result<RecordBatch, ArrowError> {
+        self.build()
+    }
+
     /// Takes the rows added so far as one batch and leaves the builder empty.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let (rows, bytes) = self.capacity;

@@ -65,7 +65,16 @@ fn build_batch(
     request: &PutAuditEventsRequest,
 ) -> Result<(arrow::array::RecordBatch, PutAuditEventsResponse), IngestError> {
     let enrichment = Enrichment::now(&target.region, &target.owner_account, &target.channel_arn);
-    let mut builder = IntegrationBatchBuilder::new(enrichment);
+    let payload_bytes = request
+        .audit_events
+        .iter()
+        .map(|e| e.event_data.len())
+        .sum();
+    let mut builder = IntegrationBatchBuilder::with_capacity(
+        enrichment,
+        request.audit_events.len(),
+        payload_bytes,
+    );
     let mut response = PutAuditEventsResponse::default();
     for event in &request.audit_events {
         let outcome = accept_event(
@@ -76,5 +85,5 @@ fn build_batch(
         );
         response.record(&event.id, outcome);
     }
-    Ok((builder.finish()?, response))
+    Ok((builder.into_batch()?, response))
 }

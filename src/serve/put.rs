@@ -34,7 +34,10 @@ pub fn prepare(
     let target = target::resolve(catalog, channel, caller_account, external_id)?;
     check_request(events)?;
     let enrichment = Enrichment::now(&target.region, &target.owner_account, &target.channel_arn);
-    let mut builder = IntegrationBatchBuilder::new(enrichment);
+    // Room for every event, so that filling the columns never copies them to grow.
+    let payload_bytes = events.iter().map(|e| e.event_data.len()).sum();
+    let mut builder =
+        IntegrationBatchBuilder::with_capacity(enrichment, events.len(), payload_bytes);
     let mut response = PutAuditEventsResponse::default();
     let faulted = faults.events(events.len());
     for (event, fault) in events.iter().zip(faulted) {
@@ -56,7 +59,7 @@ pub fn prepare(
     let batch = if builder.is_empty() {
         None
     } else {
-        Some(builder.finish().map_err(|e| {
+        Some(builder.into_batch().map_err(|e| {
             eprintln!("auditlake serve: cannot build the batch of a request: {e}");
             ApiError::internal()
         })?)
