@@ -16,38 +16,43 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 /// Gives every unaliased select item of `statement` (its subqueries included) Lake's name.
-pub fn name_columns(statement: &mut DfStatement) {
+/// `field_accesses` are where the `'field'` subscripts that stand for Lake's `.field` start
+/// (line, column): those name their item after the field, where a subscript written as
+/// such (`m['key']`) leaves it a position name, as in Trino.
+pub fn name_columns(statement: &mut DfStatement, field_accesses: &[(u64, u64)]) {
     if let DfStatement::Statement(s) = statement
         && let Statement::Query(_) = s.as_mut()
     {
-        let _ = s.visit(&mut Namer);
+        let _ = s.visit(&mut Namer { field_accesses });
     }
 }
 
-struct Namer;
+struct Namer<'a> {
+    field_accesses: &'a [(u64, u64)],
+}
 
-impl VisitorMut for Namer {
+impl VisitorMut for Namer<'_> {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-        name_set_expr(&mut query.body);
+        name_set_expr(&mut query.body, self.field_accesses);
         ControlFlow::Continue(())
     }
 }
 
-fn name_set_expr(body: &mut SetExpr) {
+fn name_set_expr(body: &mut SetExpr, field_accesses: &[(u64, u64)]) {
     match body {
-        SetExpr::Select(select) => name_items(&mut select.projection),
+        SetExpr::Select(select) => name_items(&mut select.projection, field_accesses),
         SetExpr::SetOperation { left, right, .. } => {
-            name_set_expr(left);
-            name_set_expr(right);
+            name_set_expr(left, field_accesses);
+            name_set_expr(right, field_accesses);
         }
         // Nested queries are visited on their own.
         _ => {}
     }
 }
 
-fn name_items(items: &mut [SelectItem]) {
+fn name_items(items: &mut [SelectItem], field_accesses: &[(u64, u64)]) {
     let mut taken: HashSet<String> = items
         .iter()
         .filter_map(|item| match item {
@@ -65,7 +70,9 @@ fn name_items(items: &mut [SelectItem]) {
             Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_lowercase()),
             // `resources[1].arn`, `element_at(x, 1).arn`: Lake SQL's `.field` after a subscript
             // or a call arrives here as `['field']` (see `rewrite_field_access`).
-            Expr::CompoundFieldAccess { access_chain, .. } => last_field(access_chain),
+            Expr::CompoundFieldAccess { access_chain, .. } => {
+                last_field(access_chain, field_accesses)
+            }
             _ => None,
         };
         let name = match name {
@@ -84,14 +91,19 @@ fn name_items(items: &mut [SelectItem]) {
     }
 }
 
-/// The field a chain of accesses ends in, when its last step is `['field']`.
-fn last_field(chain: &[AccessExpr]) -> Option<String> {
+/// The field a chain of accesses ends in, when its last step is `.field` or a `['field']`
+/// that stands for one (it starts at one of `field_accesses`).
+fn last_field(chain: &[AccessExpr], field_accesses: &[(u64, u64)]) -> Option<String> {
     match chain.last()? {
         AccessExpr::Dot(Expr::Identifier(ident)) => Some(ident.value.to_lowercase()),
         AccessExpr::Subscript(Subscript::Index {
             index: Expr::Value(v),
         }) => match &v.value {
-            Value::SingleQuotedString(field) => Some(field.to_lowercase()),
+            Value::SingleQuotedString(field)
+                if field_accesses.contains(&(v.span.start.line, v.span.start.column)) =>
+            {
+                Some(field.to_lowercase())
+            }
             _ => None,
         },
         _ => None,
@@ -108,7 +120,7 @@ mod tests {
     fn named(sql: &str) -> String {
         let state = SessionContext::new().state();
         let mut statement = state.sql_to_statement(sql, &Dialect::Generic).unwrap();
-        name_columns(&mut statement);
+        name_columns(&mut statement, &[]);
         statement.to_string()
     }
 
@@ -140,6 +152,19 @@ mod tests {
             named("SELECT a.x, b.x FROM (SELECT 1 + 1 FROM u) UNION SELECT lower(y), 2"),
             "SELECT a.x AS \"x\", b.x AS \"_col1\" FROM (SELECT 1 + 1 AS \"_col0\" FROM u) \
              UNION SELECT lower(y) AS \"_col0\", 2 AS \"_col1\""
+        );
+    }
+
+    #[test]
+    fn a_subscript_is_named_after_its_field_only_where_it_stands_for_a_dot() {
+        let sql = "SELECT r[1]['arn'], m['key']\nFROM t";
+        let state = SessionContext::new().state();
+        let mut statement = state.sql_to_statement(sql, &Dialect::Generic).unwrap();
+        // The first subscript's 'arn' starts at line 1, column 13.
+        name_columns(&mut statement, &[(1, 13)]);
+        assert_eq!(
+            statement.to_string(),
+            "SELECT r[1]['arn'] AS \"arn\", m['key'] AS \"_col1\" FROM t"
         );
     }
 

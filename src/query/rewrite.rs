@@ -188,7 +188,15 @@ pub fn rewrite_table_refs(sql: &str, stores: &[StoreRef]) -> Result<String, Quer
 /// `element_at(resources, 1).arn` or `resources[1].arn`, to `['field']`, the form DataFusion plans for a struct
 /// returned by an expression. Unquoted names are lower-cased, as identifiers are.
 pub fn rewrite_field_access(sql: &str) -> String {
+    rewrite_field_access_marked(sql).0
+}
+
+/// [`rewrite_field_access`], also giving where each `'field'` it wrote starts (line and
+/// column, 1-based, as the SQL parser's spans count them), so that result names can tell a
+/// field access from a map subscript written as such.
+pub fn rewrite_field_access_marked(sql: &str) -> (String, Vec<(u64, u64)>) {
     let tokens = tokenize(sql);
+    let mut marks = Vec::new();
     let mut out = String::with_capacity(sql.len() + 8);
     let mut after_value = false; // just after `)` or a field access already rewritten
     let mut i = 0;
@@ -203,7 +211,9 @@ pub fn rewrite_field_access(sql: &str) -> String {
                 Kind::QuotedIdent => unquote(field.text(sql)).unwrap_or_default(),
                 _ => field.text(sql).to_lowercase(),
             };
-            out.push_str(&format!("['{}']", name.replace('\'', "''")));
+            out.push('[');
+            marks.push(location_of_end(&out));
+            out.push_str(&format!("'{}']", name.replace('\'', "''")));
             after_value = true;
             i += 2;
             continue;
@@ -212,7 +222,14 @@ pub fn rewrite_field_access(sql: &str) -> String {
         out.push_str(tok.text(sql));
         i += 1;
     }
-    out
+    (out, marks)
+}
+
+/// The line and column (1-based, in characters) of the next character appended to `text`.
+fn location_of_end(text: &str) -> (u64, u64) {
+    let line = text.matches('\n').count() as u64 + 1;
+    let start = text.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[start..].chars().count() as u64 + 1)
 }
 
 /// Tokens that continue a table reference written without spaces: `a.b`, a bare UUID, an ARN.

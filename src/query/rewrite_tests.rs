@@ -172,4 +172,8 @@ fn field_access_after_a_call_becomes_a_subscript() {
         rewrite_field_access("SELECT ').a' FROM t"),
         "SELECT ').a' FROM t"
     );
+    // Where each written 'field' starts, as the parser's spans count (1-based, characters).
+    let (sql, marks) = rewrite_field_access_marked("SELECT é(x).a,\n  m['k'], f(y).b");
+    assert_eq!(sql, "SELECT é(x)['a'],\n  m['k'], f(y)['b']");
+    assert_eq!(marks, [(1, 13), (2, 16)]);
 }

@@ -30,7 +30,9 @@ use super::guard::{check_read_only, refuse_unparsed};
 use super::names::name_columns;
 use super::narrow::NarrowNestedReads;
 use super::output::{PrintFormat, ResultWriter};
-use super::rewrite::{StoreRef, rewrite_field_access, rewrite_table_refs, substitute_params};
+use super::rewrite::{
+    StoreRef, rewrite_field_access_marked, rewrite_table_refs, substitute_params,
+};
 use super::stats::QueryStats;
 
 const DAY_MS: i64 = 86_400_000;
@@ -120,9 +122,18 @@ impl QueryEngine {
     /// Lake SQL to the SQL DataFusion runs: parameters filled, stores named by their quoted ID,
     /// `f(x).field` as `f(x)['field']`.
     pub fn prepare(&self, sql: &str, params: &[(String, String)]) -> Result<String, QueryError> {
+        self.prepare_marked(sql, params).map(|(sql, _)| sql)
+    }
+
+    /// [`QueryEngine::prepare`], with where the `['field']` written for `.field` start.
+    fn prepare_marked(
+        &self,
+        sql: &str,
+        params: &[(String, String)],
+    ) -> Result<(String, Vec<(u64, u64)>), QueryError> {
         let sql = substitute_params(sql, params)?;
         let sql = rewrite_table_refs(&sql, &self.stores)?;
-        Ok(rewrite_field_access(&sql))
+        Ok(rewrite_field_access_marked(&sql))
     }
 
     /// Prepares, parses, checks (SELECT only) and plans one statement.
@@ -131,13 +142,13 @@ impl QueryEngine {
         sql: &str,
         params: &[(String, String)],
     ) -> Result<LogicalPlan, QueryError> {
-        let sql = self.prepare(sql, params)?;
+        let (sql, field_accesses) = self.prepare_marked(sql, params)?;
         let state = self.ctx.state();
         let mut statement = state
             .sql_to_statement(&sql, &Dialect::Generic)
             .map_err(|e| refuse_unparsed(&sql).unwrap_or_else(|| e.into()))?;
         check_read_only(&statement)?;
-        name_columns(&mut statement);
+        name_columns(&mut statement, &field_accesses);
         let plan = state.statement_to_plan(statement).await?;
         SQLOptions::new()
             .with_allow_ddl(false)
