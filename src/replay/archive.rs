@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{
@@ -14,10 +14,11 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::store::manifest::{FileEntry, Manifest, sync_dir};
+use crate::store::writer::{create_partial_named, finish_partial};
 
 use super::ReplayError;
 use super::journal::{
-    JournalRow, Status, TABLE_NAME, io, journal_dir, journal_files, journal_schema, read_log,
+    JournalRow, Status, TABLE_NAME, for_each_logged, io, journal_dir, journal_files, journal_schema,
 };
 
 /// Rows per record batch when a log is turned into Parquet.
@@ -35,20 +36,20 @@ pub(super) fn commit_log(root: &Path, wal: &Path) -> Result<(), ReplayError> {
     let name = format!("{run}.parquet");
     let mut manifest = Manifest::load(&dir)?;
     if !manifest.files.iter().any(|f| f.name == name) {
-        let (rows, _) = read_log(wal)?;
+        let mut out = JournalFile::create(&dir, &name)?;
+        // Events whose request was sent and not answered, by channel and source event.
         let mut in_flight: HashMap<(String, String), JournalRow> = HashMap::new();
-        let mut kept = Vec::with_capacity(rows.len());
-        for row in rows {
+        for_each_logged(wal, |row| {
             let key = (row.channel_arn.clone(), row.source_event_id.clone());
             if row.status == Status::Sending {
                 in_flight.insert(key, row);
-            } else {
-                if row.status != Status::Skipped {
-                    in_flight.remove(&key);
-                }
-                kept.push(row);
+                return Ok(());
             }
-        }
+            if row.status != Status::Skipped {
+                in_flight.remove(&key);
+            }
+            out.push(row)
+        })?;
         let now = chrono::Utc::now().timestamp_millis();
         let mut unconfirmed: Vec<JournalRow> = in_flight.into_values().collect();
         unconfirmed.sort_by_key(|r| (r.batch, r.source_event_id.clone()));
@@ -61,9 +62,9 @@ pub(super) fn commit_log(root: &Path, wal: &Path) -> Result<(), ReplayError> {
                  Lake may or may not have stored it"
                     .into(),
             );
-            kept.push(row);
+            out.push(row)?;
         }
-        if let Some(entry) = write_parquet(&dir, &name, &kept)? {
+        if let Some(entry) = out.finish()? {
             manifest.version += 1;
             manifest.files.push(entry);
             manifest.save(&dir)?;
@@ -76,40 +77,75 @@ pub(super) fn commit_log(root: &Path, wal: &Path) -> Result<(), ReplayError> {
     Ok(())
 }
 
-fn write_parquet(
-    dir: &Path,
-    name: &str,
-    rows: &[JournalRow],
-) -> Result<Option<FileEntry>, ReplayError> {
-    if rows.is_empty() {
-        return Ok(None);
+/// A journal file being written from a log, [`CHUNK_ROWS`] rows at a time.
+struct JournalFile {
+    dir: PathBuf,
+    name: String,
+    tmp: PathBuf,
+    writer: ArrowWriter<File>,
+    pending: Vec<JournalRow>,
+    rows: u64,
+    min_time_ms: i64,
+    max_time_ms: i64,
+}
+
+impl JournalFile {
+    fn create(dir: &Path, name: &str) -> Result<JournalFile, ReplayError> {
+        let (tmp, file) = create_partial_named(dir, name)?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(1).expect("level 1 is valid"),
+            ))
+            .build();
+        Ok(JournalFile {
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+            tmp,
+            writer: ArrowWriter::try_new(file, journal_schema(), Some(props))?,
+            pending: Vec::with_capacity(CHUNK_ROWS),
+            rows: 0,
+            min_time_ms: i64::MAX,
+            max_time_ms: i64::MIN,
+        })
     }
-    let tmp = dir.join(format!(".{name}.partial"));
-    let file = File::create(&tmp).map_err(|e| io(&tmp, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(1).expect("level 1 is valid"),
-        ))
-        .build();
-    let mut writer = ArrowWriter::try_new(file, journal_schema(), Some(props))?;
-    for chunk in rows.chunks(CHUNK_ROWS) {
-        writer.write(&to_batch(chunk)?)?;
+
+    fn push(&mut self, row: JournalRow) -> Result<(), ReplayError> {
+        self.rows += 1;
+        self.min_time_ms = self.min_time_ms.min(row.recorded_at);
+        self.max_time_ms = self.max_time_ms.max(row.recorded_at);
+        self.pending.push(row);
+        if self.pending.len() >= CHUNK_ROWS {
+            self.write_pending()?;
+        }
+        Ok(())
     }
-    let file = writer.into_inner()?;
-    file.sync_all().map_err(|e| io(&tmp, e))?;
-    let bytes = file.metadata().map_err(|e| io(&tmp, e))?.len();
-    let path = dir.join(name);
-    std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
-    sync_dir(dir)?;
-    let times = rows.iter().map(|r| r.recorded_at);
-    Ok(Some(FileEntry {
-        name: name.to_string(),
-        rows: rows.len() as u64,
-        bytes,
-        min_time_ms: times.clone().min().unwrap_or(0),
-        max_time_ms: times.max().unwrap_or(0),
-        spliced: false,
-    }))
+
+    fn write_pending(&mut self) -> Result<(), ReplayError> {
+        if !self.pending.is_empty() {
+            self.writer.write(&to_batch(&self.pending)?)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Completes the file under its final name (`None`, and nothing left, for no rows).
+    fn finish(mut self) -> Result<Option<FileEntry>, ReplayError> {
+        if self.rows == 0 {
+            let _ = std::fs::remove_file(&self.tmp);
+            return Ok(None);
+        }
+        self.write_pending()?;
+        let file = self.writer.into_inner()?;
+        let bytes = finish_partial(&file, &self.tmp, &self.dir, &self.name)?;
+        Ok(Some(FileEntry {
+            name: self.name,
+            rows: self.rows,
+            bytes,
+            min_time_ms: self.min_time_ms,
+            max_time_ms: self.max_time_ms,
+            spliced: false,
+        }))
+    }
 }
 
 fn to_batch(rows: &[JournalRow]) -> Result<RecordBatch, ReplayError> {

@@ -199,11 +199,12 @@ pub fn load_prior(root: &Path, channel_arn: &str) -> Result<Prior, ReplayError> 
         }
     }
     for wal in leftover_logs(root)? {
-        for row in read_log(&wal)?.0 {
+        for_each_logged(&wal, |row| {
             if row.channel_arn == channel_arn {
                 note(&mut prior, &row.source_event_id, row.status);
             }
-        }
+            Ok(())
+        })?;
     }
     for status in prior.values_mut() {
         if *status == Status::Sending {
@@ -247,22 +248,24 @@ fn leftover_logs(root: &Path) -> Result<Vec<PathBuf>, ReplayError> {
     Ok(logs.into_iter().map(|(_, p)| p).collect())
 }
 
-/// Reads a log. A last line cut short by a kill is dropped: it was never acknowledged, so
-/// nothing was sent on its strength. Returns the rows and whether a line was dropped.
-pub(super) fn read_log(path: &Path) -> Result<(Vec<JournalRow>, bool), ReplayError> {
+/// Reads a log one row at a time, handing each to `f` (a log is never held whole: a long
+/// run writes millions of rows). A last line cut short by a kill is dropped: it was never
+/// acknowledged, so nothing was sent on its strength.
+pub(super) fn for_each_logged(
+    path: &Path,
+    mut f: impl FnMut(JournalRow) -> Result<(), ReplayError>,
+) -> Result<(), ReplayError> {
     let file = File::open(path).map_err(|e| io(path, e))?;
-    let mut rows = Vec::new();
     let mut lines = BufReader::new(file).lines().peekable();
-    let mut dropped = false;
     while let Some(line) = lines.next() {
         let line = line.map_err(|e| io(path, e))?;
         match serde_json::from_str::<JournalRow>(&line) {
-            Ok(row) => rows.push(row),
-            Err(_) if lines.peek().is_none() => dropped = true,
+            Ok(row) => f(row)?,
+            Err(_) if lines.peek().is_none() => {}
             Err(e) => return Err(ReplayError::journal(path, format!("bad line: {e}"))),
         }
     }
-    Ok((rows, dropped))
+    Ok(())
 }
 
 /// The journal of one running replay. Holds `STORE/replay/lock` while it lives.
@@ -470,6 +473,34 @@ mod tests {
         assert_eq!(files.len(), 1);
         let manifest = Manifest::load(&journal_dir(root.path())).unwrap();
         assert_eq!(manifest.files[0].rows, 3);
+    }
+
+    #[tokio::test]
+    async fn a_log_longer_than_a_chunk_is_committed_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let journal = Journal::open(root.path(), "run-1").unwrap();
+        let total = 40_000;
+        for start in (0..total).step_by(5_000) {
+            let rows: Vec<JournalRow> = (start..start + 5_000)
+                .map(|i| {
+                    let mut r = row(&format!("e{i}"), Status::Delivered);
+                    r.recorded_at += i as i64;
+                    r
+                })
+                .collect();
+            journal.append_lazily(&rows).unwrap();
+        }
+        journal.finish().unwrap();
+        let manifest = Manifest::load(&journal_dir(root.path())).unwrap();
+        let entry = &manifest.files[0];
+        assert_eq!(entry.rows, total as u64);
+        assert_eq!(
+            (entry.min_time_ms, entry.max_time_ms),
+            (1_700_000_000_000, 1_700_000_000_000 + total as i64 - 1)
+        );
+        let prior = load_prior(root.path(), CHANNEL).unwrap();
+        assert_eq!(prior.len(), total);
+        assert_eq!(prior.get("e39999"), Some(&Status::Delivered));
     }
 
     #[tokio::test]

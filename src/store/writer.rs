@@ -153,17 +153,23 @@ impl DataFileWriter {
 /// Creates a new data file in `dir` under a hidden name that no reader lists: returns the
 /// name it will have once finished, the hidden path and the open file.
 pub(super) fn create_partial(dir: &Path) -> Result<(String, PathBuf, File), StoreError> {
-    std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3f");
     let name = format!("{stamp}-{}.parquet", uuid::Uuid::new_v4().simple());
-    let tmp_path = dir.join(format!(".{name}.partial"));
-    let file = File::create(&tmp_path).map_err(|e| StoreError::io(&tmp_path, e))?;
+    let (tmp_path, file) = create_partial_named(dir, &name)?;
     Ok((name, tmp_path, file))
 }
 
-/// Makes a file made by [`create_partial`] durable and gives it its final `name` (fsync,
+/// Creates the hidden file that becomes `dir/name` once [`finish_partial`] has run.
+pub(crate) fn create_partial_named(dir: &Path, name: &str) -> Result<(PathBuf, File), StoreError> {
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    let tmp_path = dir.join(format!(".{name}.partial"));
+    let file = File::create(&tmp_path).map_err(|e| StoreError::io(&tmp_path, e))?;
+    Ok((tmp_path, file))
+}
+
+/// Makes a file made by [`create_partial`] (or [`create_partial_named`]) durable and gives it its final `name` (fsync,
 /// rename, fsync of the directory). Returns its size in bytes.
-pub(super) fn finish_partial(
+pub(crate) fn finish_partial(
     file: &File,
     tmp_path: &Path,
     dir: &Path,
