@@ -20,7 +20,7 @@ use datafusion::execution::context::SQLOptions;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col, lit};
 use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
-use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream, execute_stream};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 
@@ -169,7 +169,7 @@ impl QueryEngine {
         let started = Instant::now();
         let plan = self.physical_plan(sql, params).await?;
         let mut writer = ResultWriter::new(format, plan.schema(), out);
-        let mut stream = execute_stream(Arc::clone(&plan), self.ctx.task_ctx())?;
+        let mut stream = self.stream(&plan)?;
         while let Some(batch) = stream.next().await {
             writer.write(&batch?)?;
         }
@@ -191,13 +191,22 @@ impl QueryEngine {
         Ok((batches, plan_stats(&plan, rows, started)))
     }
 
-    async fn physical_plan(
+    /// Plans `sql` down to the plan that runs ([`QueryEngine::logical_plan`], then physical).
+    pub async fn physical_plan(
         &self,
         sql: &str,
         params: &[(String, String)],
     ) -> Result<Arc<dyn ExecutionPlan>, QueryError> {
         let plan = self.logical_plan(sql, params).await?;
         Ok(self.ctx.state().create_physical_plan(&plan).await?)
+    }
+
+    /// Starts `plan`: its rows as they come.
+    pub fn stream(
+        &self,
+        plan: &Arc<dyn ExecutionPlan>,
+    ) -> Result<SendableRecordBatchStream, QueryError> {
+        Ok(execute_stream(Arc::clone(plan), self.ctx.task_ctx())?)
     }
 }
 

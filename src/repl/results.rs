@@ -7,7 +7,6 @@ use std::time::Instant;
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
-use datafusion::physical_plan::execute_stream;
 use futures::StreamExt;
 
 use crate::query::cells::text_value;
@@ -49,10 +48,8 @@ pub async fn run_query(
     out: &mut dyn Write,
 ) -> Result<Outcome, QueryError> {
     let started = Instant::now();
-    let logical = engine.logical_plan(sql, params).await?;
-    let ctx = engine.context();
-    let plan = ctx.state().create_physical_plan(&logical).await?;
-    let mut stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())?;
+    let plan = engine.physical_plan(sql, params).await?;
+    let mut stream = engine.stream(&plan)?;
     let (rows, limited) = match format {
         PrintFormat::Table => {
             let mut held = Vec::new();

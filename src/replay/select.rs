@@ -1,11 +1,10 @@
 //! Selection: Lake SQL over the store, streamed as [`SelectedEvent`]s.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use arrow::array::{Array, RecordBatch, StringArray};
 use arrow::datatypes::DataType;
-use datafusion::physical_plan::{SendableRecordBatchStream, execute_stream};
+use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
 
 use crate::catalog::Catalog;
@@ -66,7 +65,7 @@ impl Selection {
         let catalog = Catalog::load(root)?;
         let (sql, source_store) = self.sql(&catalog)?;
         let engine = QueryEngine::open(root).await?;
-        let plan = engine.logical_plan(&sql, &[]).await?;
+        let plan = engine.physical_plan(&sql, &[]).await?;
         let names: Vec<String> = plan
             .schema()
             .fields()
@@ -79,9 +78,7 @@ impl Selection {
                 names.join(", ")
             )));
         }
-        let state = engine.context().state();
-        let physical = state.create_physical_plan(&plan).await?;
-        let stream = execute_stream(Arc::clone(&physical), engine.context().task_ctx())?;
+        let stream = engine.stream(&plan)?;
         Ok(SelectedEvents {
             source_store,
             stream,
