@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PutAuditEvents endpoint benchmark: `auditlake serve` on loopback, several clients sending
 # 100-event requests on keep-alive connections, each waiting for its durable (committed,
-# fsynced) answer. Prints requests/s, events/s and p50/p99 latency, then the stored count.
+# fsynced) answer. Prints requests/s, events/s and p50/p99 latency, the server's CPU time per
+# request while under load (steadier than requests/s on a shared machine), then the stored count.
 #
 #   bash benches/serve.sh [CLIENTS] [SECONDS]      (defaults: 8 clients, 20 s)
 #
