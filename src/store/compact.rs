@@ -307,8 +307,8 @@ fn splice(
     let mut output: Option<Spliced> = None;
     for entry in files {
         let path = dir.join(&entry.name);
-        // Read whole (spliced files are small): the copy then takes one read, not a few
-        // system calls per column chunk.
+        // Read whole (the files a splice takes are small): the copy then costs one read,
+        // not a few system calls per column chunk.
         let file = Bytes::from(std::fs::read(&path).map_err(|e| StoreError::io(&path, e))?);
         let metadata = ParquetMetaDataReader::new()
             .with_page_index_policy(PageIndexPolicy::Optional)
