@@ -1,5 +1,6 @@
 //! The DataFusion session over a store: one retention-filtered table per event data store, Lake SQL in, batches out.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -224,13 +225,24 @@ pub fn plan_stats(plan: &Arc<dyn ExecutionPlan>, rows: u64, started: Instant) ->
 
 /// Files the plan's Parquet scans were given.
 fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
-    let own = plan
+    let mut files = HashSet::new();
+    scanned_files(plan, &mut files);
+    files.len() as u64
+}
+
+/// The files `plan`'s scans read, each once (a large file is scanned as several ranges).
+fn scanned_files(plan: &Arc<dyn ExecutionPlan>, files: &mut HashSet<String>) {
+    if let Some(scan) = plan
         .downcast_ref::<DataSourceExec>()
         .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
-        .map_or(0, |scan| {
-            scan.file_groups.iter().map(|g| g.len() as u64).sum::<u64>()
-        });
-    own + plan.children().into_iter().map(count_files).sum::<u64>()
+    {
+        for group in &scan.file_groups {
+            files.extend(group.iter().map(|f| f.object_meta.location.to_string()));
+        }
+    }
+    for child in plan.children() {
+        scanned_files(child, files);
+    }
 }
 
 /// The store's files as a table, seen through a filter that hides expired events.

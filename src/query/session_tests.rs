@@ -338,3 +338,29 @@ fn glob_characters_in_paths_are_refused() {
     assert!(err.to_string().contains("glob"), "{err}");
     assert!(file_url(Path::new("/tmp/a.parquet")).is_ok());
 }
+
+#[tokio::test]
+async fn a_file_scanned_in_ranges_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    {
+        let state = engine.context().state_ref();
+        let mut state = state.write();
+        let options = state.config_mut().options_mut();
+        options.optimizer.repartition_file_min_size = 1;
+        options.execution.target_partitions = 4;
+    }
+    let sql = format!("SELECT eventid FROM {ID}");
+    let plan = engine.physical_plan(&sql, &[]).await.unwrap();
+    fn ranges(plan: &Arc<dyn ExecutionPlan>) -> usize {
+        let own = plan
+            .downcast_ref::<DataSourceExec>()
+            .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+            .map_or(0, |scan| scan.file_groups.iter().map(|g| g.len()).sum());
+        own + plan.children().into_iter().map(ranges).sum::<usize>()
+    }
+    assert!(ranges(&plan) > 1, "the one file is read as several ranges");
+    let (_, stats) = engine.collect(&sql, &[]).await.unwrap();
+    assert_eq!(stats.files, 1);
+    assert_eq!(stats.rows_scanned, 6);
+}
