@@ -121,13 +121,8 @@ impl QueryEngine {
     }
 
     /// Lake SQL to the SQL DataFusion runs: parameters filled, stores named by their quoted ID,
-    /// `f(x).field` as `f(x)['field']`.
-    pub fn prepare(&self, sql: &str, params: &[(String, String)]) -> Result<String, QueryError> {
-        self.prepare_marked(sql, params).map(|(sql, _)| sql)
-    }
-
-    /// [`QueryEngine::prepare`], with where the `['field']` written for `.field` start.
-    fn prepare_marked(
+    /// `f(x).field` as `f(x)['field']`; with where each `'field'` so written starts.
+    fn prepare(
         &self,
         sql: &str,
         params: &[(String, String)],
@@ -143,7 +138,7 @@ impl QueryEngine {
         sql: &str,
         params: &[(String, String)],
     ) -> Result<LogicalPlan, QueryError> {
-        let (sql, field_accesses) = self.prepare_marked(sql, params)?;
+        let (sql, field_accesses) = self.prepare(sql, params)?;
         let state = self.ctx.state();
         let mut statement = state
             .sql_to_statement(&sql, &Dialect::Generic)

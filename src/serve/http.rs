@@ -138,6 +138,19 @@ async fn put_audit_events(
         &state.config.credentials,
         chrono::Utc::now(),
     )?;
+    let catalog = state.catalog.get().map_err(|e| {
+        eprintln!("auditlake serve: cannot read the catalog: {e}");
+        ApiError::internal()
+    })?;
+    // The endpoint stands for the store's region, as each AWS endpoint serves one.
+    if caller.region != catalog.region {
+        return Err(ApiError::invalid_signature(format!(
+            "Credential should be scoped to a valid region: the request is signed for {}, \
+             and this endpoint serves the store's region, {}",
+            caller.region, catalog.region
+        ))
+        .into());
+    }
     match state.faults.request() {
         None => {}
         Some(RequestFault::InternalError) => return Err(ApiError::internal().into()),
@@ -160,19 +173,6 @@ async fn put_audit_events(
             ))
         })?
         .audit_events;
-    let catalog = state.catalog.get().map_err(|e| {
-        eprintln!("auditlake serve: cannot read the catalog: {e}");
-        ApiError::internal()
-    })?;
-    // The endpoint stands for the store's region, as each AWS endpoint serves one.
-    if caller.region != catalog.region {
-        return Err(ApiError::invalid_signature(format!(
-            "Credential should be scoped to a valid region: the request is signed for {}, \
-             and this endpoint serves the store's region, {}",
-            caller.region, catalog.region
-        ))
-        .into());
-    }
     let prepared = put::prepare(
         &catalog,
         channel,

@@ -177,10 +177,11 @@ impl StagedMerge {
 }
 
 /// Merges some of the store's small files (see [`MergeLimits`]) into one, without the
-/// writer lock, so that commits go on meanwhile; `None` when fewer than two qualify. Bounded
-/// work, for an endpoint that compacts beside its commits ([`compact`] does the whole store): the files read are immutable, and the merged
-/// ones are written under `staging` (a directory of its own, outside `data/`, which no
-/// writer's clean-up touches). [`install_merge`] then swaps them in under the lock.
+/// writer lock, so that commits go on meanwhile; `None` when nothing is worth merging.
+/// Bounded work, for an endpoint that compacts beside its commits ([`compact`] does the
+/// whole store): the files read are immutable, and the merged ones are written under
+/// `staging` (a directory of its own, outside `data/`, which no writer's clean-up touches).
+/// [`install_merge`] then swaps them in under the lock.
 pub fn stage_merge(
     store: &Store,
     catalog: &Catalog,
@@ -271,9 +272,7 @@ fn merge_in_memory(
     };
     let schema = first.schema();
     if batches.iter().any(|b| b.schema() != schema) {
-        return Err(StoreError::Schema(format!(
-            "the files of event data store {eds_id} differ in schema; run `auditlake compact`"
-        )));
+        return Err(differing_schemas(eds_id));
     }
     let all = arrow::compute::concat_batches(&schema, &batches)?;
     drop(batches);
@@ -292,6 +291,13 @@ fn merge_in_memory(
         offset += len;
     }
     output.finish()
+}
+
+/// Why files of one store cannot be merged in memory or spliced.
+fn differing_schemas(eds_id: &str) -> StoreError {
+    StoreError::Schema(format!(
+        "the files of event data store {eds_id} differ in schema; run `auditlake compact`"
+    ))
 }
 
 /// Copies the row groups of `files` (oldest first) into one new file in `out_dir`, as
@@ -318,9 +324,7 @@ fn splice(
             None => output.insert(Spliced::create(out_dir, &metadata)?),
         };
         if out.schema != metadata.file_metadata().schema_descr_ptr() {
-            return Err(StoreError::Schema(format!(
-                "the files of event data store {eds_id} differ in schema; run `auditlake compact`"
-            )));
+            return Err(differing_schemas(eds_id));
         }
         out.append(&file, &metadata, cutoff)?;
     }
@@ -638,22 +642,10 @@ mod tests {
             .iter()
             .find(|f| f.rows == 6)
             .expect("the merged file");
-        let path = writer.store().data_dir(&eds_id).join(&merged.name);
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+        let (rows, _) = read_file(writer.store(), &eds_id, &merged.name);
+        let times = super::super::writer::event_time_column(&rows)
             .unwrap()
-            .build()
-            .unwrap();
-        let mut times = Vec::new();
-        for batch in reader {
-            let batch = batch.unwrap();
-            times.extend(
-                super::super::writer::event_time_column(&batch)
-                    .unwrap()
-                    .values()
-                    .iter()
-                    .copied(),
-            );
-        }
+            .values();
         assert_eq!(times.len(), 6);
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 
