@@ -296,8 +296,10 @@ impl Worker<'_> {
         let batch = self.builder.finish()?;
         if self.files.is_empty() {
             for eds_id in &self.target.event_data_store_ids {
-                self.files
-                    .push(self.store.file_writer(eds_id, batch.schema())?);
+                let mut file = self.store.file_writer(eds_id, batch.schema())?;
+                // The workers already keep every core busy.
+                file.set_encode_threads(1);
+                self.files.push(file);
             }
         }
         for file in &mut self.files {

@@ -2,12 +2,19 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, RecordBatch, TimestampMillisecondArray};
 use arrow::compute::{sort_to_indices, take_record_batch};
+use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory,
+    compute_leaves,
+};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use super::StoreError;
@@ -58,9 +65,17 @@ pub fn sort_by_event_time(batch: RecordBatch) -> Result<RecordBatch, StoreError>
     if sorted {
         return Ok(batch);
     }
-    let indices = sort_to_indices(times, None, None)?;
+    let nulls_last = arrow::compute::SortOptions {
+        descending: false,
+        nulls_first: false,
+    };
+    let indices = sort_to_indices(times, Some(nulls_last), None)?;
     Ok(take_record_batch(&batch, &indices)?)
 }
+
+/// Row groups smaller than this are encoded on the calling thread alone: starting threads
+/// would cost more than it saves.
+const PARALLEL_ENCODE_ROWS: usize = 512;
 
 /// A Parquet file being written into a store's directory. Invisible to readers until
 /// [`DataFileWriter::commit`]; dropped without a commit, it leaves nothing behind.
@@ -68,7 +83,12 @@ pub struct DataFileWriter {
     dir: PathBuf,
     tmp_path: PathBuf,
     name: String,
-    writer: Option<ArrowWriter<File>>,
+    writer: Option<SerializedFileWriter<File>>,
+    /// Makes the column writers of each row group.
+    row_groups: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    /// Threads a row group's columns are encoded (and compressed) on.
+    encode_threads: usize,
     rows: u64,
     min_time_ms: i64,
     max_time_ms: i64,
@@ -81,12 +101,18 @@ impl DataFileWriter {
     ) -> Result<DataFileWriter, StoreError> {
         let (name, tmp_path, file) = create_partial(dir)?;
         let props = properties(&schema);
-        let writer = ArrowWriter::try_new(file, schema, Some(props))?;
+        // The Arrow writer sets the file up (with the Arrow schema in its metadata); row
+        // groups are then encoded column by column, in parallel.
+        let (writer, row_groups) = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props))?
+            .into_serialized_writer()?;
         Ok(DataFileWriter {
             dir: dir.to_path_buf(),
             tmp_path,
             name,
             writer: Some(writer),
+            row_groups,
+            schema,
+            encode_threads: std::thread::available_parallelism().map_or(1, usize::from),
             rows: 0,
             min_time_ms: i64::MAX,
             max_time_ms: i64::MIN,
@@ -102,14 +128,19 @@ impl DataFileWriter {
         &self.dir
     }
 
-    /// Bytes written so far plus what is buffered for the open row group.
+    /// Bytes written so far (every written batch is flushed as row groups).
     pub fn bytes(&self) -> usize {
-        self.writer
-            .as_ref()
-            .map_or(0, |w| w.bytes_written() + w.in_progress_size())
+        self.writer.as_ref().map_or(0, |w| w.bytes_written())
     }
 
-    /// Appends a batch, sorted by eventtime first.
+    /// Encodes each row group on at most `threads` threads (at least one). By default, as
+    /// many as the machine has cores; writers that already run side by side take one.
+    pub fn set_encode_threads(&mut self, threads: usize) {
+        self.encode_threads = threads.max(1);
+    }
+
+    /// Appends a batch, sorted by eventtime first, as one row group (or several, of at most
+    /// [`ROW_GROUP_ROWS`] rows): row groups stay sorted and their statistics tight.
     pub fn write(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
         if batch.num_rows() == 0 {
             return Ok(());
@@ -121,10 +152,45 @@ impl DataFileWriter {
             self.max_time_ms = self.max_time_ms.max(max);
         }
         self.rows += batch.num_rows() as u64;
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let len = ROW_GROUP_ROWS.min(batch.num_rows() - offset);
+            self.write_row_group(&batch.slice(offset, len))?;
+            offset += len;
+        }
+        Ok(())
+    }
+
+    fn write_row_group(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
         let writer = self.writer.as_mut().expect("writer is open until commit");
-        writer.write(&batch)?;
-        // One row group per written batch keeps row groups sorted and their statistics tight.
-        writer.flush()?;
+        let columns = self
+            .row_groups
+            .create_column_writers(writer.flushed_row_groups().len())?;
+        // Each leaf column with its writer, and a guess of its work: the bytes of the
+        // top-level column it belongs to, shared among that column's leaves.
+        let mut jobs = Vec::with_capacity(columns.len());
+        let mut columns = columns.into_iter();
+        for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
+            let leaves = compute_leaves(field, array)?;
+            let weight = array.get_array_memory_size() / leaves.len().max(1);
+            for leaf in leaves {
+                let column = columns.next().ok_or_else(|| {
+                    StoreError::Schema("batch has more columns than the file".into())
+                })?;
+                jobs.push((weight, column, leaf));
+            }
+        }
+        let threads = if batch.num_rows() < PARALLEL_ENCODE_ROWS {
+            1
+        } else {
+            self.encode_threads
+        };
+        let chunks = encode_columns(jobs, threads)?;
+        let mut group = writer.next_row_group()?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut group)?;
+        }
+        group.close()?;
         Ok(())
     }
 
@@ -148,6 +214,56 @@ impl DataFileWriter {
             spliced: false,
         }))
     }
+}
+
+/// One leaf column to encode: a guess of its work, its writer and its values.
+type EncodeJob = (usize, ArrowColumnWriter, ArrowLeafColumn);
+
+/// Encodes and compresses each leaf column with its writer, on up to `threads` threads
+/// taking the largest columns first; returns the chunks in column order.
+fn encode_columns(
+    jobs: Vec<EncodeJob>,
+    threads: usize,
+) -> Result<Vec<ArrowColumnChunk>, StoreError> {
+    let encode = |(_, mut column, leaf): EncodeJob| -> Result<ArrowColumnChunk, StoreError> {
+        column.write(&leaf)?;
+        Ok(column.close()?)
+    };
+    let threads = threads.min(jobs.len());
+    if threads <= 1 {
+        return jobs.into_iter().map(encode).collect();
+    }
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].0));
+    let next = Mutex::new(order.into_iter());
+    let slots: Vec<Mutex<Option<EncodeJob>>> =
+        jobs.into_iter().map(|job| Mutex::new(Some(job))).collect();
+    let done: Vec<Mutex<Option<Result<ArrowColumnChunk, StoreError>>>> =
+        slots.iter().map(|_| Mutex::new(None)).collect();
+    let work = || {
+        loop {
+            let Some(i) = next.lock().expect("job queue is not poisoned").next() else {
+                break;
+            };
+            let job = slots[i].lock().expect("job is not poisoned").take();
+            if let Some(job) = job {
+                *done[i].lock().expect("result is not poisoned") = Some(encode(job));
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        work();
+    });
+    done.into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .expect("result is not poisoned")
+                .unwrap_or_else(|| Err(StoreError::Schema("a column was not encoded".into())))
+        })
+        .collect()
 }
 
 /// Creates a new data file in `dir` under a hidden name that no reader lists: returns the
@@ -190,6 +306,75 @@ impl Drop for DataFileWriter {
     fn drop(&mut self) {
         if self.writer.take().is_some() {
             let _ = std::fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Enrichment, IntegrationBatchBuilder, checksum, validate};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    /// `rows` events whose eventTime runs backwards, with maps and optional fields.
+    fn events(rows: usize) -> RecordBatch {
+        let mut builder =
+            IntegrationBatchBuilder::new(Enrichment::now("us-east-1", "123456789012", "c"));
+        for i in 0..rows {
+            let (m, s) = ((rows - i) / 60 % 60, (rows - i) % 60);
+            let error = if i % 7 == 0 {
+                r#","errorCode":"Denied""#
+            } else {
+                ""
+            };
+            let payload = format!(
+                r#"{{"version":"1.0","userIdentity":{{"type":"User","principalId":"p{}"}},"eventSource":"s","eventName":"n{}","eventTime":"2026-03-01T10:{m:02}:{s:02}Z","UID":"u-{i}","requestParameters":{{"k":"{i}","o":{{"x":[1,{i}]}}}},"recipientAccountId":"123456789012"{error}}}"#,
+                i % 13,
+                i % 5
+            );
+            let event = validate::validate(&payload, "123456789012").unwrap();
+            builder
+                .append(&event, &payload, &checksum(&payload))
+                .unwrap();
+        }
+        builder.finish().unwrap()
+    }
+
+    /// Writes `batches` into one file encoded on `threads` threads; returns what the file
+    /// holds and its row group count.
+    fn written(batches: &[RecordBatch], threads: usize) -> (RecordBatch, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = DataFileWriter::create(dir.path(), batches[0].schema()).unwrap();
+        file.set_encode_threads(threads);
+        for batch in batches {
+            file.write(batch.clone()).unwrap();
+        }
+        let entry = file.finish().unwrap().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(
+            File::open(dir.path().join(entry.name)).unwrap(),
+        )
+        .unwrap();
+        let groups = reader.metadata().num_row_groups();
+        let read: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+        let all = arrow::compute::concat_batches(&batches[0].schema(), &read).unwrap();
+        (all, groups)
+    }
+
+    #[test]
+    fn columns_encoded_in_parallel_read_back_as_written() {
+        let (first, second) = (events(1500), events(PARALLEL_ENCODE_ROWS / 2));
+        let want = arrow::compute::concat_batches(
+            &first.schema(),
+            &[
+                sort_by_event_time(first.clone()).unwrap(),
+                sort_by_event_time(second.clone()).unwrap(),
+            ],
+        )
+        .unwrap();
+        for threads in [1, 2, 5] {
+            let (got, groups) = written(&[first.clone(), second.clone()], threads);
+            assert_eq!(groups, 2, "one row group per written batch");
+            assert_eq!(got, want, "{threads} threads");
         }
     }
 }
