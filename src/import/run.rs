@@ -285,9 +285,11 @@ impl Worker<'_> {
         }
         let batch = self.rows.finish()?;
         if self.file.is_none() {
-            let file = self
+            let mut file = self
                 .writer
                 .file_writer(self.eds_id, Arc::clone(&self.schema))?;
+            // The workers already keep every core busy.
+            file.set_encode_threads(1);
             self.file = Some(file);
         }
         let file = self.file.as_mut().expect("the file was just opened");
