@@ -24,6 +24,11 @@ pub enum QueryError {
         /// "known event data stores: name (id), ..." or why there are none.
         known: String,
     },
+    /// A table name that is neither a store nor another table of the session.
+    #[error(
+        "no event data store or table is named `{given}`; {known}, and the table replay_journal"
+    )]
+    UnknownTable { given: String, known: String },
     /// A store that exists but cannot be queried (pending deletion).
     #[error("event data store `{given}` is {status} and cannot be queried")]
     StoreUnavailable { given: String, status: String },
@@ -79,6 +84,7 @@ impl QueryError {
         match self {
             QueryError::MissingParams(_)
             | QueryError::UnknownStore { .. }
+            | QueryError::UnknownTable { .. }
             | QueryError::StoreUnavailable { .. }
             | QueryError::NotSelect(_) => true,
             QueryError::DataFusion(e) => matches!(

@@ -292,20 +292,23 @@ fn resolve<'s>(
     if !ours {
         return Ok(None);
     }
-    let known = if stores.is_empty() {
-        "there are no event data stores yet".to_string()
-    } else {
-        let list: Vec<String> = stores
-            .iter()
-            .map(|s| format!("{} ({})", s.name, s.id))
-            .collect();
-        format!("known event data stores: {}", list.join(", "))
-    };
     Err(QueryError::UnknownStore {
         keyword: keyword.to_string(),
         given: name,
-        known,
+        known: known_stores(stores),
     })
+}
+
+/// "known event data stores: name (id), ..." or that there are none yet.
+pub(crate) fn known_stores(stores: &[StoreRef]) -> String {
+    if stores.is_empty() {
+        return "there are no event data stores yet".to_string();
+    }
+    let list: Vec<String> = stores
+        .iter()
+        .map(|s| format!("{} ({})", s.name, s.id))
+        .collect();
+    format!("known event data stores: {}", list.join(", "))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use datafusion::datasource::listing::{
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{MemTable, TableProvider, ViewTable, provider_as_source};
+use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col, lit};
@@ -32,7 +33,7 @@ use super::names::name_columns;
 use super::narrow::NarrowNestedReads;
 use super::output::{PrintFormat, ResultWriter};
 use super::rewrite::{
-    StoreRef, rewrite_field_access_marked, rewrite_table_refs, substitute_params,
+    StoreRef, known_stores, rewrite_field_access_marked, rewrite_table_refs, substitute_params,
 };
 use super::stats::QueryStats;
 
@@ -145,13 +146,33 @@ impl QueryEngine {
             .map_err(|e| refuse_unparsed(&sql).unwrap_or_else(|| e.into()))?;
         check_read_only(&statement)?;
         name_columns(&mut statement, &field_accesses);
-        let plan = state.statement_to_plan(statement).await?;
+        let plan = state
+            .statement_to_plan(statement)
+            .await
+            .map_err(|e| self.unknown_table(e))?;
         SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false)
             .verify_plan(&plan)?;
         Ok(plan)
+    }
+
+    /// DataFusion's "table 'datafusion.public.x' not found" said for a Lake user: which
+    /// names there are to query. Other errors pass unchanged.
+    fn unknown_table(&self, e: DataFusionError) -> QueryError {
+        if let DataFusionError::Plan(message) = e.find_root()
+            && let Some(name) = message
+                .strip_prefix("table '")
+                .and_then(|rest| rest.strip_suffix("' not found"))
+        {
+            let given = name.strip_prefix("datafusion.public.").unwrap_or(name);
+            return QueryError::UnknownTable {
+                given: given.to_string(),
+                known: known_stores(&self.stores),
+            };
+        }
+        e.into()
     }
 
     /// Runs `sql` and prints its rows to `out` as they arrive.

@@ -294,6 +294,12 @@ async fn errors_say_what_is_wrong() {
     };
     let unknown = err("SELECT * FROM 00000000-0000-0000-0000-000000000000").await;
     assert!(unknown.contains(&format!("okta-logs ({ID})")), "{unknown}");
+    let table = err("SELECT * FROM events JOIN okta-logs ON true").await;
+    assert!(
+        table.starts_with("no event data store or table is named `events`;")
+            && table.contains(&format!("okta-logs ({ID})")),
+        "{table}"
+    );
     let insert = err("INSERT INTO t VALUES (1)").await;
     assert!(insert.contains("only SELECT"), "{insert}");
     let parse = err("SELECT a b c FROM okta-logs WHERE x = 'open").await;
