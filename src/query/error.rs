@@ -29,6 +29,9 @@ pub enum QueryError {
         "no event data store or table is named `{given}`; {known}, and the table replay_journal"
     )]
     UnknownTable { given: String, known: String },
+    /// A planning error worded here, with what the user can do about it.
+    #[error("{0}")]
+    Plan(String),
     /// A store that exists but cannot be queried (pending deletion).
     #[error("event data store `{given}` is {status} and cannot be queried")]
     StoreUnavailable { given: String, status: String },
@@ -65,7 +68,8 @@ impl From<DataFusionError> for QueryError {
 /// the wrappers ("SQL error: ParserError(...)", contexts) around them.
 pub fn datafusion_message(e: &DataFusionError) -> String {
     use datafusion::sql::sqlparser::parser::ParserError;
-    match e.find_root() {
+    let root = e.find_root();
+    match root {
         DataFusionError::SQL(parse, _) => match parse.as_ref() {
             ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
                 format!("syntax error: {m}")
@@ -74,7 +78,14 @@ pub fn datafusion_message(e: &DataFusionError) -> String {
                 "syntax error: the query nests too deeply".to_string()
             }
         },
-        root => root.to_string(),
+        DataFusionError::ArrowError(arrow_error, _) => match arrow_error.as_ref() {
+            ArrowError::ParseError(m) if m.starts_with("Error parsing timestamp") => format!(
+                "{m}; write timestamps as 'yyyy-MM-dd HH:mm:ss' (seconds and a .fff fraction \
+                 optional), in UTC"
+            ),
+            _ => root.to_string(),
+        },
+        _ => root.to_string(),
     }
 }
 
@@ -85,15 +96,26 @@ impl QueryError {
             QueryError::MissingParams(_)
             | QueryError::UnknownStore { .. }
             | QueryError::UnknownTable { .. }
+            | QueryError::Plan(_)
             | QueryError::StoreUnavailable { .. }
             | QueryError::NotSelect(_) => true,
-            QueryError::DataFusion(e) => matches!(
-                e.find_root(),
-                DataFusionError::SQL(..)
-                    | DataFusionError::Plan(_)
-                    | DataFusionError::SchemaError(..)
-                    | DataFusionError::NotImplemented(_)
-            ),
+            QueryError::DataFusion(e) => match e.find_root() {
+                // A literal the query wrote that does not parse or convert, or arithmetic on it.
+                DataFusionError::ArrowError(arrow, _) => matches!(
+                    arrow.as_ref(),
+                    ArrowError::ParseError(_)
+                        | ArrowError::CastError(_)
+                        | ArrowError::DivideByZero
+                        | ArrowError::ArithmeticOverflow(_)
+                ),
+                root => matches!(
+                    root,
+                    DataFusionError::SQL(..)
+                        | DataFusionError::Plan(_)
+                        | DataFusionError::SchemaError(..)
+                        | DataFusionError::NotImplemented(_)
+                ),
+            },
             _ => false,
         }
     }
@@ -130,5 +152,23 @@ mod tests {
         let exec = DataFusionError::Execution("disk".into());
         assert!(!QueryError::DataFusion(exec).is_user_error());
         assert!(!QueryError::Io(std::io::Error::other("pipe")).is_user_error());
+        let arrow =
+            |e: ArrowError| QueryError::DataFusion(DataFusionError::ArrowError(Box::new(e), None));
+        let literal = arrow(ArrowError::ParseError(
+            "Error parsing timestamp from '2026-13-01 00:00:00': error parsing date".into(),
+        ));
+        assert!(literal.is_user_error());
+        assert_eq!(
+            literal.to_string(),
+            "Error parsing timestamp from '2026-13-01 00:00:00': error parsing date; write \
+             timestamps as 'yyyy-MM-dd HH:mm:ss' (seconds and a .fff fraction optional), in UTC"
+        );
+        assert!(
+            !arrow(ArrowError::IoError(
+                "disk".into(),
+                std::io::Error::other("disk")
+            ))
+            .is_user_error()
+        );
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod cells;
 pub mod error;
 pub mod functions;
 pub mod guard;
+mod hints;
 mod lexer;
 pub mod names;
 mod narrow;

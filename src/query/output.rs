@@ -37,6 +37,16 @@ impl FromStr for PrintFormat {
     }
 }
 
+impl std::fmt::Display for PrintFormat {
+    /// The name `\format` and `--format` take.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.to_possible_value() {
+            Some(value) => f.write_str(value.get_name()),
+            None => write!(f, "{self:?}"),
+        }
+    }
+}
+
 /// Writes batches as they arrive. Only the table format holds rows back, to size its columns.
 pub struct ResultWriter<'a> {
     format: PrintFormat,

@@ -29,6 +29,7 @@ use futures::StreamExt;
 use super::error::QueryError;
 use super::functions;
 use super::guard::{check_read_only, refuse_unparsed};
+use super::hints;
 use super::names::name_columns;
 use super::narrow::NarrowNestedReads;
 use super::output::{PrintFormat, ResultWriter};
@@ -139,6 +140,7 @@ impl QueryEngine {
         sql: &str,
         params: &[(String, String)],
     ) -> Result<LogicalPlan, QueryError> {
+        let lake_sql = sql;
         let (sql, field_accesses) = self.prepare(sql, params)?;
         let state = self.ctx.state();
         let mut statement = state
@@ -146,10 +148,10 @@ impl QueryEngine {
             .map_err(|e| refuse_unparsed(&sql).unwrap_or_else(|| e.into()))?;
         check_read_only(&statement)?;
         name_columns(&mut statement, &field_accesses);
-        let plan = state
-            .statement_to_plan(statement)
-            .await
-            .map_err(|e| self.unknown_table(e))?;
+        let plan = match state.statement_to_plan(statement).await {
+            Ok(plan) => plan,
+            Err(e) => return Err(self.planning_error(lake_sql, e).await),
+        };
         SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
@@ -158,19 +160,33 @@ impl QueryEngine {
         Ok(plan)
     }
 
-    /// DataFusion's "table 'datafusion.public.x' not found" said for a Lake user: which
-    /// names there are to query. Other errors pass unchanged.
-    fn unknown_table(&self, e: DataFusionError) -> QueryError {
-        if let DataFusionError::Plan(message) = e.find_root()
-            && let Some(name) = message
-                .strip_prefix("table '")
-                .and_then(|rest| rest.strip_suffix("' not found"))
+    /// Planning errors said for a Lake user: DataFusion's "table 'datafusion.public.x' not
+    /// found" lists the stores there are; "Field x not found in struct" names the path in
+    /// `lake_sql` and the fields its struct has. Other errors pass unchanged.
+    async fn planning_error(&self, lake_sql: &str, e: DataFusionError) -> QueryError {
+        let DataFusionError::Plan(message) = e.find_root() else {
+            return e.into();
+        };
+        if let Some(name) = message
+            .strip_prefix("table '")
+            .and_then(|rest| rest.strip_suffix("' not found"))
         {
             let given = name.strip_prefix("datafusion.public.").unwrap_or(name);
             return QueryError::UnknownTable {
                 given: given.to_string(),
                 known: known_stores(&self.stores),
             };
+        }
+        if let Some(missing) = hints::missing_field(message) {
+            let mut schemas = Vec::new();
+            for store in self.stores.iter().filter(|s| s.unavailable.is_none()) {
+                if let Ok(table) = self.ctx.table_provider(store.id.as_str()).await {
+                    schemas.push(table.schema());
+                }
+            }
+            if let Some(hint) = hints::missing_field_hint(lake_sql, missing, &schemas) {
+                return QueryError::Plan(hint);
+            }
         }
         e.into()
     }

@@ -143,7 +143,7 @@ impl Session {
             }
             MetaCommand::Format(format) => {
                 self.format = format;
-                eprintln!("results are printed as {format:?}");
+                eprintln!("results are printed as {format}");
             }
             MetaCommand::Output(path) => self.set_output(path)?,
             MetaCommand::Include(path) => {
