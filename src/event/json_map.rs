@@ -75,6 +75,72 @@ fn is_compact(text: &str) -> bool {
     true
 }
 
+/// Adds an entry; a key seen before takes the new value, keeping its place.
+fn insert<'a>(
+    entries: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    key: Cow<'a, str>,
+    value: Cow<'a, str>,
+) {
+    match entries.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => entries.push((key, value)),
+    }
+}
+
+/// A JSON object field of a document, read as a [`JsonMap`] in the same pass as the
+/// document (`null` is left to `Option`). Knows its size written compactly, which the size
+/// limits of map fields are measured in.
+#[derive(Debug)]
+pub struct MapField<'a> {
+    pub map: JsonMap<'a>,
+    pub compact_bytes: usize,
+}
+
+/// A key, borrowed from the document unless it holds escapes.
+#[derive(Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for MapField<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = MapField<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object, as map fields must be")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                // `{}`, then `"key":value` with a comma before all but the first.
+                let mut compact_bytes = 2;
+                let mut count = 0;
+                while let Some((Key(key), raw)) = map.next_entry::<Key<'a>, &'a RawValue>()? {
+                    let value = value_text(raw)
+                        .map_err(|e| A::Error::custom(format!("key {key:?}: {e}")))?;
+                    compact_bytes +=
+                        key.len() + 3 + value_bytes(raw, &value) + usize::from(count > 0);
+                    count += 1;
+                    insert(&mut entries, key, value);
+                }
+                Ok(MapField {
+                    map: JsonMap(entries),
+                    compact_bytes,
+                })
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Bytes of a value written compactly: a string as written, anything else as its text.
+fn value_bytes(raw: &RawValue, text: &str) -> usize {
+    if raw.get().starts_with('"') {
+        raw.get().len()
+    } else {
+        text.len()
+    }
+}
+
 impl<'a> JsonMap<'a> {
     /// Reads a JSON object (`null` gives `None`); anything else is an error.
     pub fn parse(raw: &'a RawValue) -> Result<Option<JsonMap<'a>>, String> {
@@ -90,10 +156,7 @@ impl<'a> JsonMap<'a> {
         let mut entries: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(raw_entries.len());
         for (key, value) in raw_entries {
             let value = value_text(value).map_err(|e| format!("key {key:?}: {e}"))?;
-            match entries.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = value,
-                None => entries.push((key, value)),
-            }
+            insert(&mut entries, key, value);
         }
         Ok(Some(JsonMap(entries)))
     }
@@ -154,6 +217,43 @@ mod tests {
             map(r#"{"k":"1","k":"2"}"#),
             vec![("k".to_string(), "2".to_string())]
         );
+    }
+
+    #[derive(Deserialize)]
+    struct Doc<'a> {
+        #[serde(borrow, default)]
+        m: Option<MapField<'a>>,
+    }
+
+    #[test]
+    fn a_map_field_is_read_with_its_document_and_knows_its_compact_size() {
+        let compact = r#"{"a":"x","b":{"c":[1,2]},"a":"y","n":1.50}"#;
+        let text = format!(r#"{{"m":{compact}}}"#);
+        let field = serde_json::from_str::<Doc>(&text).unwrap().m.unwrap();
+        let entries: Vec<(&str, &str)> = field
+            .map
+            .entries()
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
+            .collect();
+        assert_eq!(
+            entries,
+            [("a", "y"), ("b", r#"{"c":[1,2]}"#), ("n", "1.50")]
+        );
+        assert!(matches!(field.map.entries()[0].0, Cow::Borrowed(_)));
+        assert_eq!(field.compact_bytes, compact.len());
+        // Spaces around the JSON's tokens do not count; spaces inside strings do.
+        let spaced = r#"{"m": { "a" : "x y" , "b" : { "c" : [1, 2] } } }"#;
+        let field = serde_json::from_str::<Doc>(spaced).unwrap().m.unwrap();
+        assert_eq!(field.compact_bytes, r#"{"a":"x y","b":{"c":[1,2]}}"#.len());
+        assert!(
+            serde_json::from_str::<Doc>(r#"{"m":null}"#)
+                .unwrap()
+                .m
+                .is_none()
+        );
+        let err = serde_json::from_str::<Doc>(r#"{"m":[1]}"#).err().unwrap();
+        assert!(err.to_string().contains("as map fields must be"), "{err}");
     }
 
     #[test]

@@ -4,15 +4,15 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::error::{ErrorCode, EventError};
-use super::json_map::JsonMap;
+use super::json_map::{JsonMap, MapField};
 
 /// The most bytes one event's eventData may hold (256 KB).
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 
-/// Field length limits of the integration event schema, in characters.
+/// Field length limits of the integration event schema: strings in characters, map fields
+/// in bytes of the object written compactly (spaces between its tokens do not count).
 pub mod limits {
     pub const VERSION: usize = 256;
     pub const USER_IDENTITY_TYPE: usize = 128;
@@ -30,7 +30,7 @@ struct RawUserIdentity<'a> {
     #[serde(rename = "principalId", borrow, default)]
     principal_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    details: Option<&'a RawValue>,
+    details: Option<MapField<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -50,9 +50,9 @@ struct RawEventData<'a> {
     #[serde(rename = "UID", borrow, default)]
     uid: Option<Cow<'a, str>>,
     #[serde(rename = "requestParameters", borrow, default)]
-    request_parameters: Option<&'a RawValue>,
+    request_parameters: Option<MapField<'a>>,
     #[serde(rename = "responseElements", borrow, default)]
-    response_elements: Option<&'a RawValue>,
+    response_elements: Option<MapField<'a>>,
     #[serde(rename = "errorCode", borrow, default)]
     error_code: Option<Cow<'a, str>>,
     #[serde(rename = "errorMessage", borrow, default)]
@@ -62,7 +62,7 @@ struct RawEventData<'a> {
     #[serde(rename = "recipientAccountId", borrow, default)]
     recipient_account_id: Option<Cow<'a, str>>,
     #[serde(rename = "additionalEventData", borrow, default)]
-    additional_event_data: Option<&'a RawValue>,
+    additional_event_data: Option<MapField<'a>>,
 }
 
 /// An eventData payload that passed every check, borrowing from the payload text.
@@ -112,20 +112,20 @@ fn check_len(value: Option<&str>, name: &str, max_chars: usize) -> Result<(), Ev
 }
 
 fn object<'a>(
-    raw: Option<&'a RawValue>,
+    field: Option<MapField<'a>>,
     name: &str,
     max_bytes: Option<usize>,
 ) -> Result<Option<JsonMap<'a>>, EventError> {
-    let Some(raw) = raw else { return Ok(None) };
+    let Some(field) = field else { return Ok(None) };
     if let Some(max) = max_bytes
-        && raw.get().len() > max
+        && field.compact_bytes > max
     {
         return Err(EventError::new(
             ErrorCode::FieldTooLong,
             format!("{name} is larger than {} kB", max / 1024),
         ));
     }
-    JsonMap::parse(raw).map_err(|e| EventError::new(ErrorCode::InvalidData, format!("{name}: {e}")))
+    Ok(Some(field.map))
 }
 
 /// Parses `yyyy-MM-ddTHH:mm:ssZ` (UTC, no fraction), the only form Lake accepts.
