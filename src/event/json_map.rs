@@ -12,28 +12,6 @@ use serde_json::value::RawValue;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct JsonMap<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-struct RawEntries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for RawEntries<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawEntries<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some((k, v)) = map.next_entry::<Cow<'de, str>, &'de RawValue>()? {
-                    entries.push((k, v));
-                }
-                Ok(RawEntries(entries))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
 /// A JSON value as map value text: strings unescaped, anything else compact JSON.
 pub fn value_text(raw: &RawValue) -> Result<Cow<'_, str>, serde_json::Error> {
     let text = raw.get();
@@ -142,25 +120,6 @@ fn value_bytes(raw: &RawValue, text: &str) -> usize {
 }
 
 impl<'a> JsonMap<'a> {
-    /// Reads a JSON object (`null` gives `None`); anything else is an error.
-    pub fn parse(raw: &'a RawValue) -> Result<Option<JsonMap<'a>>, String> {
-        let text = raw.get();
-        if text == "null" {
-            return Ok(None);
-        }
-        if !text.starts_with('{') {
-            return Err("must be a JSON object".to_string());
-        }
-        let RawEntries(raw_entries) =
-            serde_json::from_str(text).map_err(|e| format!("not a valid JSON object: {e}"))?;
-        let mut entries: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(raw_entries.len());
-        for (key, value) in raw_entries {
-            let value = value_text(value).map_err(|e| format!("key {key:?}: {e}"))?;
-            insert(&mut entries, key, value);
-        }
-        Ok(Some(JsonMap(entries)))
-    }
-
     pub fn entries(&self) -> &[(Cow<'a, str>, Cow<'a, str>)] {
         &self.0
     }
@@ -171,10 +130,12 @@ mod tests {
     use super::*;
 
     fn map(text: &str) -> Vec<(String, String)> {
-        let raw: &RawValue = serde_json::from_str(text).unwrap();
-        JsonMap::parse(raw)
+        let doc = format!(r#"{{"m":{text}}}"#);
+        serde_json::from_str::<Doc>(&doc)
             .unwrap()
+            .m
             .unwrap()
+            .map
             .entries()
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -254,11 +215,5 @@ mod tests {
         );
         let err = serde_json::from_str::<Doc>(r#"{"m":[1]}"#).err().unwrap();
         assert!(err.to_string().contains("as map fields must be"), "{err}");
-    }
-
-    #[test]
-    fn non_objects_are_refused() {
-        let raw: &RawValue = serde_json::from_str("[1]").unwrap();
-        assert!(JsonMap::parse(raw).is_err());
     }
 }
