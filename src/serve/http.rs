@@ -114,6 +114,12 @@ async fn put_audit_events(
         .into());
     };
     let (parts, body) = request.into_parts();
+    // Whatever of the signature needs no body is checked before the body is read.
+    let signed = sigv4::check_headers(
+        &parts.headers,
+        &state.config.credentials,
+        chrono::Utc::now(),
+    )?;
     let body = tokio::time::timeout(state.config.body_timeout, read_body(&parts.headers, body))
         .await
         .map_err(|_| {
@@ -130,14 +136,7 @@ async fn put_audit_events(
         .uri
         .path_and_query()
         .map_or(PUT_AUDIT_EVENTS_PATH, |p| p.as_str());
-    let caller = sigv4::verify(
-        parts.method.as_str(),
-        uri,
-        &parts.headers,
-        &body,
-        &state.config.credentials,
-        chrono::Utc::now(),
-    )?;
+    let caller = signed.verify(parts.method.as_str(), uri, &body)?;
     let catalog = state.catalog.get().map_err(|e| {
         eprintln!("auditlake serve: cannot read the catalog: {e}");
         ApiError::internal()

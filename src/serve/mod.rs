@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! accept ──► connection task (hyper, header timeout) ──► http::handle
-//!              route ► body (≤ 1 MB, timeout) ► sigv4::verify ► fault ► put::prepare
-//!                                                                          │ batch
+//!   route ► sigv4::check_headers ► body (≤ 1 MB, timeout) ► signature ► fault ► put::prepare
+//!                                                                              │ batch
 //!            200 {successful, failed} ◄── durable ◄── commit::Committer (group commit) ◄┘
 //! ```
 

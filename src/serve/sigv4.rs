@@ -9,7 +9,7 @@ use aws_sigv4::http_request::{
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use http::HeaderMap;
 
-use super::credentials::Credentials;
+use super::credentials::{AccessKey, Credentials};
 use super::error::ApiError;
 
 /// The signing name of the CloudTrail Data API.
@@ -135,6 +135,29 @@ pub fn verify(
     credentials: &Credentials,
     now: DateTime<Utc>,
 ) -> Result<Caller, ApiError> {
+    check_headers(headers, credentials, now)?.verify(method, uri, body)
+}
+
+/// A request whose signing headers passed every check that needs no body: the signature
+/// itself covers the body, and [`SignedHeaders::verify`] checks it once the body is read.
+pub struct SignedHeaders<'h> {
+    auth: Authorization<'h>,
+    key: &'h AccessKey,
+    time: DateTime<Utc>,
+    /// The signed headers' values, in the order the Authorization header names them.
+    signed: Vec<(&'h str, &'h str)>,
+    token: Option<&'h str>,
+}
+
+/// The checks of a request's SigV4 headers that need no body: an Authorization header of
+/// the right form, for this service, with a known access key and a time within
+/// [`MAX_SKEW`], and every signed header present. A request failing one is refused before
+/// its body is read.
+pub fn check_headers<'h>(
+    headers: &'h HeaderMap,
+    credentials: &'h Credentials,
+    now: DateTime<Utc>,
+) -> Result<SignedHeaders<'h>, ApiError> {
     let Some(value) = headers.get(http::header::AUTHORIZATION) else {
         return Err(ApiError::missing_token());
     };
@@ -184,62 +207,84 @@ pub fn verify(
             )));
         }
     }
-    let content_sha = header(headers, "x-amz-content-sha256");
-    let content_signed = auth.signed_headers.contains(&"x-amz-content-sha256");
-    let token = header(headers, "x-amz-security-token");
-    let mut settings = SigningSettings::default();
-    settings.excluded_headers = Some(Vec::new());
-    settings.payload_checksum_kind = if content_signed {
-        PayloadChecksumKind::XAmzSha256
-    } else {
-        PayloadChecksumKind::NoHeader
-    };
-    settings.session_token_mode = if auth.signed_headers.contains(&"x-amz-security-token") {
-        SessionTokenMode::Include
-    } else {
-        SessionTokenMode::Exclude
-    };
     // The body must be covered by the signature: over plain HTTP, an unsigned payload could
     // be replaced on the way (AWS clients of cloudtrail-data always sign it).
-    if content_sha == Some("UNSIGNED-PAYLOAD") {
+    if header(headers, "x-amz-content-sha256") == Some("UNSIGNED-PAYLOAD") {
         return Err(ApiError::invalid_signature(
             "cloudtrail-data requires a signed payload, not UNSIGNED-PAYLOAD",
         ));
     }
-    let body = SignableBody::Bytes(body);
-    let identity = aws_credential_types::Credentials::new(
-        &key.access_key_id,
-        &key.secret_access_key,
-        token.map(str::to_string),
-        None,
-        "auditlake-serve",
-    )
-    .into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(auth.region)
-        .name(SERVICE)
-        .time(SystemTime::from(time))
-        .settings(settings)
-        .build()
-        .map_err(|e| ApiError::incomplete_signature(format!("cannot check the signature: {e}")))?
-        .into();
-    let request = SignableRequest::new(method, uri, signed.into_iter(), body)
-        .map_err(|e| ApiError::incomplete_signature(format!("cannot check the signature: {e}")))?;
-    let expected = sign(request, &params)
-        .map_err(|e| ApiError::incomplete_signature(format!("cannot check the signature: {e}")))?;
-    if !constant_time_eq(expected.signature().as_bytes(), auth.signature.as_bytes()) {
-        return Err(ApiError::invalid_signature(
-            "The request signature we calculated does not match the signature you provided. \
-             Check your AWS Secret Access Key and signing method. Consult the service \
-             documentation for details.",
-        ));
-    }
-    Ok(Caller {
-        access_key_id: key.access_key_id.clone(),
-        account_id: key.account_id.clone(),
-        region: auth.region.to_string(),
+    Ok(SignedHeaders {
+        auth,
+        key,
+        time,
+        signed,
+        token: header(headers, "x-amz-security-token"),
     })
+}
+
+/// The signature could not be computed at all (a malformed part the checks let through).
+fn cannot_check(e: impl std::fmt::Display) -> ApiError {
+    ApiError::incomplete_signature(format!("cannot check the signature: {e}"))
+}
+
+impl SignedHeaders<'_> {
+    /// Recomputes the signature over the request with its `body` and compares it with the
+    /// one sent; returns the caller it identifies.
+    pub fn verify(self, method: &str, uri: &str, body: &[u8]) -> Result<Caller, ApiError> {
+        let SignedHeaders {
+            auth,
+            key,
+            time,
+            signed,
+            token,
+        } = self;
+        let mut settings = SigningSettings::default();
+        settings.excluded_headers = Some(Vec::new());
+        settings.payload_checksum_kind = if auth.signed_headers.contains(&"x-amz-content-sha256") {
+            PayloadChecksumKind::XAmzSha256
+        } else {
+            PayloadChecksumKind::NoHeader
+        };
+        settings.session_token_mode = if auth.signed_headers.contains(&"x-amz-security-token") {
+            SessionTokenMode::Include
+        } else {
+            SessionTokenMode::Exclude
+        };
+        let body = SignableBody::Bytes(body);
+        let identity = aws_credential_types::Credentials::new(
+            &key.access_key_id,
+            &key.secret_access_key,
+            token.map(str::to_string),
+            None,
+            "auditlake-serve",
+        )
+        .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(auth.region)
+            .name(SERVICE)
+            .time(SystemTime::from(time))
+            .settings(settings)
+            .build()
+            .map_err(cannot_check)?
+            .into();
+        let request =
+            SignableRequest::new(method, uri, signed.into_iter(), body).map_err(cannot_check)?;
+        let expected = sign(request, &params).map_err(cannot_check)?;
+        if !constant_time_eq(expected.signature().as_bytes(), auth.signature.as_bytes()) {
+            return Err(ApiError::invalid_signature(
+                "The request signature we calculated does not match the signature you provided. \
+                 Check your AWS Secret Access Key and signing method. Consult the service \
+                 documentation for details.",
+            ));
+        }
+        Ok(Caller {
+            access_key_id: key.access_key_id.clone(),
+            account_id: key.account_id.clone(),
+            region: auth.region.to_string(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -298,6 +343,22 @@ mod tests {
         let caller = verify("POST", URI, &headers, b"{}", &credentials(), now).unwrap();
         assert_eq!(caller.account_id, "123456789012");
         assert_eq!(caller.region, "us-east-1");
+    }
+
+    #[test]
+    fn the_headers_are_checked_before_the_body_and_the_signature_after() {
+        let now = Utc::now();
+        let creds = credentials();
+        // A wrong secret shows only in the signature, which needs the body.
+        let headers = signed("other", now, b"{}");
+        let checked = check_headers(&headers, &creds, now).unwrap();
+        assert_eq!(
+            checked.verify("POST", URI, b"{}").unwrap_err().code,
+            "InvalidSignatureException"
+        );
+        // A stale time needs no body to be refused.
+        let later = now + MAX_SKEW + TimeDelta::minutes(1);
+        assert!(check_headers(&signed("secret", now, b"{}"), &creds, later).is_err());
     }
 
     #[test]

@@ -627,10 +627,31 @@ fn unknown_paths_and_oversized_bodies_are_refused_early() {
         Some("UnknownOperationException")
     );
 
-    // 2 MB announced, a few bytes sent: the answer comes without the rest of the body.
+    // Without an Authorization header, a body is refused before it is read.
     let mut stream = post_head(
         server.addr(),
         "content-length: 2000000\r\n\r\n{\"auditEvents\":[",
+    );
+    let (status, headers, text) = read_response(&mut stream);
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(
+        header(&headers, "x-amzn-errortype"),
+        Some("MissingAuthenticationTokenException")
+    );
+
+    // Signing headers that pass every check but the signature's (which needs the body).
+    let now = chrono::Utc::now();
+    let signing = format!(
+        "authorization: AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/{}/us-east-1/cloudtrail-data/aws4_request, \
+         SignedHeaders=host;x-amz-date, Signature={}\r\nx-amz-date: {}\r\n",
+        now.format("%Y%m%d"),
+        "0".repeat(64),
+        now.format("%Y%m%dT%H%M%SZ")
+    );
+    // 2 MB announced, a few bytes sent: the answer comes without the rest of the body.
+    let mut stream = post_head(
+        server.addr(),
+        &format!("{signing}content-length: 2000000\r\n\r\n{{\"auditEvents\":["),
     );
     let (status, headers, text) = read_response(&mut stream);
     assert_eq!(status, 413, "{text}");
@@ -640,7 +661,10 @@ fn unknown_paths_and_oversized_bodies_are_refused_early() {
     );
 
     // Without a length (chunked), the body is cut off once it passes 1 MB.
-    let mut stream = post_head(server.addr(), "transfer-encoding: chunked\r\n\r\n");
+    let mut stream = post_head(
+        server.addr(),
+        &format!("{signing}transfer-encoding: chunked\r\n\r\n"),
+    );
     let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
     for _ in 0..17 {
         if stream.write_all(chunk.as_bytes()).is_err() {
