@@ -53,14 +53,21 @@ pub fn prepare(
     owner: &str,
     recipient: Option<&str>,
 ) -> Result<PreparedEvent, Refusal> {
-    if let Some(stored) = &event.stored_checksum
-        && *stored != checksum(&event.payload)
-    {
-        return Err(Refusal::new(
-            "StoredChecksumMismatch",
-            "the stored eventjson no longer matches its eventjsonchecksum (run `auditlake verify`)",
-        ));
-    }
+    // The stored payload's checksum, worked out once: it is also the one sent when the
+    // payload goes out unchanged.
+    let stored = match &event.stored_checksum {
+        Some(stored) => {
+            let actual = checksum(&event.payload);
+            if *stored != actual {
+                return Err(Refusal::new(
+                    "StoredChecksumMismatch",
+                    "the stored eventjson no longer matches its eventjsonchecksum (run `auditlake verify`)",
+                ));
+            }
+            Some(actual)
+        }
+        None => None,
+    };
     let payload = match cloudtrail_record(&event.payload) {
         Some(record) => management::to_event_data(&record, recipient),
         None => match recipient {
@@ -71,7 +78,10 @@ pub fn prepare(
     if let Err(e) = validate(&payload, owner) {
         return Err(Refusal::new(e.code.as_str(), e.message));
     }
-    let checksum = checksum(&payload);
+    let checksum = match stored {
+        Some(stored) if payload == event.payload => stored,
+        _ => checksum(&payload),
+    };
     Ok(PreparedEvent {
         source_id: event.source_id.clone(),
         payload,
