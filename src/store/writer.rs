@@ -145,6 +145,17 @@ impl DataFileWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        if batch.schema().fields() != self.schema.fields() {
+            let names = |schema: &arrow::datatypes::Schema| {
+                let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                names.join(", ")
+            };
+            return Err(StoreError::Schema(format!(
+                "a batch with columns ({}) differs from the file's columns ({}) or their types",
+                names(&batch.schema()),
+                names(&self.schema)
+            )));
+        }
         let batch = sort_by_event_time(batch)?;
         let times = event_time_column(&batch)?;
         if let (Some(min), Some(max)) = (arrow::compute::min(times), arrow::compute::max(times)) {
@@ -376,5 +387,10 @@ mod tests {
             assert_eq!(groups, 2, "one row group per written batch");
             assert_eq!(got, want, "{threads} threads");
         }
+        // A batch of another schema is refused, not written into the wrong columns.
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = DataFileWriter::create(dir.path(), first.schema()).unwrap();
+        let other = first.project(&[1, 0]).unwrap();
+        assert!(matches!(file.write(other), Err(StoreError::Schema(_))));
     }
 }
