@@ -25,10 +25,12 @@ pub enum QueryError {
         known: String,
     },
     /// A table name that is neither a store nor another table of the session.
-    #[error(
-        "no event data store or table is named `{given}`; {known}, and the table replay_journal"
-    )]
-    UnknownTable { given: String, known: String },
+    #[error("no event data store or table is named `{given}`; {known}")]
+    UnknownTable {
+        given: String,
+        /// The stores, and the other tables there are.
+        known: String,
+    },
     /// A planning error worded here, with what the user can do about it.
     #[error("{0}")]
     Plan(String),

@@ -172,9 +172,14 @@ impl QueryEngine {
             .and_then(|rest| rest.strip_suffix("' not found"))
         {
             let given = name.strip_prefix("datafusion.public.").unwrap_or(name);
+            let mut known = known_stores(&self.stores);
+            let journal = crate::replay::journal::TABLE_NAME;
+            if self.ctx.table_exist(journal).unwrap_or(false) {
+                known.push_str(&format!("; and the table {journal}"));
+            }
             return QueryError::UnknownTable {
                 given: given.to_string(),
-                known: known_stores(&self.stores),
+                known,
             };
         }
         if let Some(missing) = hints::missing_field(message) {
