@@ -24,7 +24,7 @@ use parquet::schema::types::SchemaDescPtr;
 use crate::catalog::Catalog;
 
 use super::manifest::{FileEntry, Manifest};
-use super::writer::DataFileWriter;
+use super::writer::{DataFileWriter, ROW_GROUP_ROWS};
 use super::{Store, StoreError, StoreWriter};
 
 /// A file with fewer rows than this is "small" and worth merging.
@@ -39,8 +39,6 @@ const SORT_MEMORY_BYTES: usize = 512 * 1024 * 1024;
 const SORT_SPILL_RESERVATION_BYTES: usize = 64 * 1024 * 1024;
 /// Rows per batch while merging.
 const MERGE_BATCH_ROWS: usize = 2048;
-/// Rows per row group of a merged file.
-const ROW_GROUP_ROWS: usize = 65_536;
 
 const DAY_MS: i64 = 86_400_000;
 

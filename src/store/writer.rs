@@ -36,7 +36,6 @@ fn properties(schema: &arrow::datatypes::Schema) -> WriterProperties {
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).expect("level 1 is valid"),
         ))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("auditlake {}", env!("CARGO_PKG_VERSION")));
     for path in HIGH_CARDINALITY {
         if schema.field_with_name(path[0]).is_err() {
