@@ -37,6 +37,7 @@ use super::rewrite::{
     StoreRef, known_stores, rewrite_field_access_marked, rewrite_table_refs, substitute_params,
 };
 use super::stats::QueryStats;
+use super::view_strings::{ViewScan, view_schema};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -304,10 +305,10 @@ async fn files_table(
     table: &StoreTable,
 ) -> Result<Arc<dyn TableProvider>, QueryError> {
     if table.files.is_empty() {
-        let schema = table
-            .schema
-            .clone()
-            .unwrap_or_else(|| Arc::new(arrow::datatypes::Schema::empty()));
+        let schema = match &table.schema {
+            Some(schema) => view_schema(schema),
+            None => Arc::new(arrow::datatypes::Schema::empty()),
+        };
         return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
     }
     let urls = table
@@ -320,10 +321,14 @@ async fn files_table(
     let options = ListingOptions::new(Arc::new(format)).with_file_extension("");
     let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options);
     let config = match &table.schema {
-        Some(schema) => config.with_schema(Arc::clone(schema)),
-        None => config.infer_schema(state).await?,
+        Some(schema) => config.with_schema(view_schema(schema)),
+        None => {
+            let config = config.infer_schema(state).await?;
+            let inferred = config.file_schema.clone().expect("the schema was just inferred");
+            config.with_schema(view_schema(&inferred))
+        }
     };
-    Ok(Arc::new(ListingTable::try_new(config)?))
+    Ok(Arc::new(ViewScan::new(Arc::new(ListingTable::try_new(config)?))))
 }
 
 fn file_url(path: &Path) -> Result<ListingTableUrl, QueryError> {

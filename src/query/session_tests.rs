@@ -198,7 +198,7 @@ async fn a_map_inside_eventdata_is_read_without_the_rest_of_it() {
         identity
             .column_by_name("principalid")
             .unwrap()
-            .as_string::<i32>()
+            .as_string_view()
             .value(0),
         "alice"
     );

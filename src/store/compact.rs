@@ -733,7 +733,7 @@ mod tests {
         );
         let (batches, _) = engine.collect(&sql, &[]).await.unwrap();
         let uids = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
-        let uids: Vec<&str> = uids.column(0).as_string::<i32>().iter().flatten().collect();
+        let uids: Vec<&str> = uids.column(0).as_string_view().iter().flatten().collect();
         assert_eq!(uids, ["u-2-0", "u-0-0", "u-2-2"]);
         let limits = MergeLimits {
             file_rows: 1,
