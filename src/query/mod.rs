@@ -19,6 +19,7 @@ pub mod output;
 pub mod rewrite;
 pub mod session;
 pub mod stats;
+mod view_groups;
 mod view_strings;
 
 use std::io::Write;

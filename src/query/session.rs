@@ -37,6 +37,7 @@ use super::rewrite::{
     StoreRef, known_stores, rewrite_field_access_marked, rewrite_table_refs, substitute_params,
 };
 use super::stats::QueryStats;
+use super::view_groups::GroupByViews;
 use super::view_strings::{ViewScan, view_schema};
 
 const DAY_MS: i64 = 86_400_000;
@@ -89,6 +90,12 @@ pub fn session_context() -> SessionContext {
         .position(|r| r.name() == "ProjectionPushdown")
         .unwrap_or(0);
     rules.insert(at, Arc::new(NarrowNestedReads));
+    // Last before the final check, once DataFusion's rules have shaped the aggregates.
+    let at = rules
+        .iter()
+        .position(|r| r.name() == "SanityCheckPlan")
+        .unwrap_or(rules.len());
+    rules.insert(at, Arc::new(GroupByViews));
     let state = SessionStateBuilder::new()
         .with_config(session_config())
         .with_default_features()
