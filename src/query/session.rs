@@ -331,11 +331,16 @@ async fn files_table(
         Some(schema) => config.with_schema(view_schema(schema)),
         None => {
             let config = config.infer_schema(state).await?;
-            let inferred = config.file_schema.clone().expect("the schema was just inferred");
+            let inferred = config
+                .file_schema
+                .clone()
+                .expect("the schema was just inferred");
             config.with_schema(view_schema(&inferred))
         }
     };
-    Ok(Arc::new(ViewScan::new(Arc::new(ListingTable::try_new(config)?))))
+    Ok(Arc::new(ViewScan::new(Arc::new(ListingTable::try_new(
+        config,
+    )?))))
 }
 
 fn file_url(path: &Path) -> Result<ListingTableUrl, QueryError> {

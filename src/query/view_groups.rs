@@ -20,8 +20,7 @@
 //! their own, and no limit or dynamic filter attached. As DataFusion's own partial aggregate
 //! does, it stops aggregating across batches once the groups outnumber most of the rows seen.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, UInt32Array};
@@ -42,8 +41,8 @@ use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSe
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::udaf::AggregateFunctionExpr;
 use datafusion::physical_plan::{
-    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, InputOrderMode, PhysicalExpr, PlanProperties,
-    ReplaceChildrenOptions, SendableRecordBatchStream,
+    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, InputOrderMode,
+    PhysicalExpr, PlanProperties, ReplaceChildrenOptions, SendableRecordBatchStream,
 };
 use futures::StreamExt;
 
@@ -59,8 +58,12 @@ impl PhysicalOptimizerRule for GroupByViews {
         config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let skip = SkipProbe {
-            rows: config.execution.skip_partial_aggregation_probe_rows_threshold,
-            ratio: config.execution.skip_partial_aggregation_probe_ratio_threshold,
+            rows: config
+                .execution
+                .skip_partial_aggregation_probe_rows_threshold,
+            ratio: config
+                .execution
+                .skip_partial_aggregation_probe_ratio_threshold,
         };
         plan.transform_up(|node| {
             let Some(aggregate) = node.downcast_ref::<AggregateExec>() else {
@@ -178,7 +181,10 @@ impl ExecutionPlan for ViewGroupAggregateExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let input = self.aggregate.input().execute(partition, Arc::clone(&context))?;
+        let input = self
+            .aggregate
+            .input()
+            .execute(partition, Arc::clone(&context))?;
         let grouper = Grouper::new(
             &self.aggregate,
             self.skip,
@@ -364,7 +370,9 @@ impl Grouper {
     }
 }
 
-fn accumulators(aggregates: &[Arc<AggregateFunctionExpr>]) -> Result<Vec<Box<dyn GroupsAccumulator>>> {
+fn accumulators(
+    aggregates: &[Arc<AggregateFunctionExpr>],
+) -> Result<Vec<Box<dyn GroupsAccumulator>>> {
     aggregates
         .iter()
         .map(|a| a.create_groups_accumulator())
@@ -381,8 +389,8 @@ struct LocalKeys {
     firsts: Vec<u32>,
     /// One key column's ids, while the columns are combined.
     column_ids: Vec<u32>,
-    views: HashMap<u128, u32, BuildHasherDefault<MixHasher>>,
-    pairs: HashMap<u64, u32, BuildHasherDefault<MixHasher>>,
+    views: ViewIds,
+    pairs: ViewIds,
 }
 
 impl LocalKeys {
@@ -409,12 +417,8 @@ impl LocalKeys {
             self.pairs.clear();
             firsts.clear();
             for (row, (id, column_id)) in ids.iter_mut().zip(&column_ids).enumerate() {
-                let pair = (u64::from(*id) << 32) | u64::from(*column_id);
-                let next = firsts.len() as u32;
-                *id = *self.pairs.entry(pair).or_insert_with(|| {
-                    firsts.push(row as u32);
-                    next
-                });
+                let pair = (u128::from(*id) << 32) | u128::from(*column_id);
+                *id = self.pairs.id(pair, row as u32, &mut firsts);
             }
             self.column_ids = column_ids;
         }
@@ -437,53 +441,255 @@ impl LocalKeys {
         firsts.clear();
         self.views.clear();
         let views = strings.views();
-        let mut null_id = None;
-        for (row, view) in views.iter().enumerate() {
-            let next = firsts.len() as u32;
-            let id = if strings.is_null(row) {
-                *null_id.get_or_insert_with(|| {
-                    firsts.push(row as u32);
-                    next
-                })
-            } else {
-                *self.views.entry(*view).or_insert_with(|| {
-                    firsts.push(row as u32);
-                    next
-                })
-            };
-            ids.push(id);
+        match strings.logical_nulls().filter(|n| n.null_count() > 0) {
+            None => {
+                for (row, view) in views.iter().enumerate() {
+                    ids.push(self.views.id(*view, row as u32, firsts));
+                }
+            }
+            Some(nulls) => {
+                let mut null_id = None;
+                for (row, view) in views.iter().enumerate() {
+                    let id = if nulls.is_null(row) {
+                        *null_id.get_or_insert_with(|| {
+                            firsts.push(row as u32);
+                            firsts.len() as u32 - 1
+                        })
+                    } else {
+                        self.views.id(*view, row as u32, firsts)
+                    };
+                    ids.push(id);
+                }
+            }
         }
         Ok(())
     }
 }
 
-/// A hasher for 16-byte views and packed id pairs: a folded multiply of the halves.
+/// An open-addressing table from a view (or a pair of ids) to its id, kept between batches and cleared for
+/// each.
 #[derive(Default)]
-struct MixHasher(u64);
-
-impl MixHasher {
-    fn mix(x: u64) -> u64 {
-        let product = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
-        (product as u64) ^ ((product >> 64) as u64)
-    }
+struct ViewIds {
+    /// Slots of (view, id); an id of `u32::MAX` marks an empty slot.
+    slots: Vec<(u128, u32)>,
+    len: usize,
 }
 
-impl Hasher for MixHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
+impl ViewIds {
+    const EMPTY: u32 = u32::MAX;
 
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = Self::mix(self.0 ^ u64::from(*byte));
+    fn clear(&mut self) {
+        if self.len > 0 {
+            self.slots.fill((0, Self::EMPTY));
+            self.len = 0;
         }
     }
 
-    fn write_u64(&mut self, value: u64) {
-        self.0 = Self::mix(self.0 ^ value);
+    /// `view`'s id; a view not seen yet takes the next id, with `row` as its first row.
+    #[inline]
+    fn id(&mut self, view: u128, row: u32, firsts: &mut Vec<u32>) -> u32 {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = hash_view(view) as usize & mask;
+        loop {
+            let (key, id) = self.slots[slot];
+            if id == Self::EMPTY {
+                let id = firsts.len() as u32;
+                firsts.push(row);
+                self.slots[slot] = (view, id);
+                self.len += 1;
+                return id;
+            }
+            if key == view {
+                return id;
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 
-    fn write_u128(&mut self, value: u128) {
-        self.0 = Self::mix(Self::mix(self.0 ^ value as u64) ^ (value >> 64) as u64);
+    fn grow(&mut self) {
+        let capacity = (self.slots.len() * 2).max(256);
+        let old = std::mem::replace(&mut self.slots, vec![(0, Self::EMPTY); capacity]);
+        let mask = capacity - 1;
+        for (view, id) in old.into_iter().filter(|(_, id)| *id != Self::EMPTY) {
+            let mut slot = hash_view(view) as usize & mask;
+            while self.slots[slot].1 != Self::EMPTY {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = (view, id);
+        }
+    }
+}
+
+/// Mixes both halves of a view (length and prefix; then the rest of a short string, or the
+/// buffer and offset of a long one) with folded multiplies.
+#[inline]
+fn hash_view(view: u128) -> u64 {
+    mix(mix(view as u64) ^ (view >> 64) as u64)
+}
+
+/// A folded multiply: the product's halves, xored.
+#[inline]
+fn mix(x: u64) -> u64 {
+    let product = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, StringViewArray};
+    use arrow::datatypes::{Field, Schema};
+    use datafusion::datasource::MemTable;
+    use datafusion::prelude::SessionContext;
+
+    fn ids_of(keys: &[ArrayRef]) -> (Vec<u32>, Vec<u32>) {
+        let mut local = LocalKeys::default();
+        let firsts = local.number(keys).unwrap().unwrap().to_vec();
+        (local.ids.clone(), firsts)
+    }
+
+    #[test]
+    fn equal_views_and_nulls_share_an_id() {
+        let long = "a string longer than twelve bytes";
+        let strings = StringViewArray::from(vec![Some("a"), Some(long), None, Some("b")]);
+        // `take` copies views, so rows 0 and 3 below hold the very same long view.
+        let indices = UInt32Array::from(vec![1, 0, 2, 1, 0, 2, 3]);
+        let column: ArrayRef = take(&strings, &indices, None).unwrap();
+        let (ids, firsts) = ids_of(&[Arc::clone(&column)]);
+        assert_eq!(ids, [0, 1, 2, 0, 1, 2, 3]);
+        assert_eq!(firsts, [0, 1, 2, 6]);
+    }
+
+    #[test]
+    fn keys_of_several_columns_are_numbered_as_tuples() {
+        let a: ArrayRef = Arc::new(StringViewArray::from(vec![
+            Some("x"),
+            Some("x"),
+            Some("y"),
+            None,
+            Some("x"),
+            None,
+        ]));
+        let b: ArrayRef = Arc::new(StringViewArray::from(vec![
+            Some("1"),
+            Some("2"),
+            Some("1"),
+            Some("1"),
+            Some("1"),
+            Some("1"),
+        ]));
+        let (ids, firsts) = ids_of(&[a, b]);
+        assert_eq!(ids, [0, 1, 2, 3, 0, 3]);
+        assert_eq!(firsts, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn the_table_grows_past_its_first_size() {
+        let values: Vec<String> = (0..5_000).map(|i| format!("value number {i}")).collect();
+        let distinct = StringViewArray::from_iter_values(&values);
+        let twice = UInt32Array::from_iter_values((0..5_000).chain(0..5_000));
+        let (ids, firsts) = ids_of(&[take(&distinct, &twice, None).unwrap()]);
+        assert_eq!(firsts, (0..5_000).collect::<Vec<u32>>());
+        assert_eq!(ids[5_000..], ids[..5_000]);
+    }
+
+    /// A table of `rows` rows over 4 partitions: three string columns with nulls (few,
+    /// some and many distinct values) and a number.
+    fn table(rows: usize) -> Arc<MemTable> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("few", DataType::Utf8View, true),
+            Field::new("some", DataType::Utf8View, true),
+            Field::new("many", DataType::Utf8View, true),
+            Field::new("n", DataType::Int64, true),
+        ]));
+        let batch = |part: usize| {
+            let rows = (0..rows).map(|r| r * 4 + part);
+            let text = |r: usize, modulo: usize, nulls: usize| {
+                (!r.is_multiple_of(nulls)).then(|| format!("value {} of a long column", r % modulo))
+            };
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![
+                    Arc::new(StringViewArray::from_iter(
+                        rows.clone().map(|r| text(r, 7, 11)),
+                    )),
+                    Arc::new(StringViewArray::from_iter(
+                        rows.clone().map(|r| text(r * 31, 300, 13)),
+                    )),
+                    Arc::new(StringViewArray::from_iter(
+                        rows.clone()
+                            .map(|r| (!r.is_multiple_of(17)).then(|| format!("row {r}"))),
+                    )),
+                    Arc::new(Int64Array::from_iter(
+                        rows.map(|r| (!r.is_multiple_of(5)).then_some(r as i64)),
+                    )),
+                ],
+            )
+            .unwrap()
+        };
+        let partitions = (0..4).map(|p| (0..3).map(|_| batch(p)).collect()).collect();
+        Arc::new(MemTable::try_new(schema, partitions).unwrap())
+    }
+
+    async fn sorted_csv(ctx: &SessionContext, sql: &str) -> (String, String) {
+        let df = ctx.sql(sql).await.unwrap();
+        let plan = df.clone().create_physical_plan().await.unwrap();
+        let shown = datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(false)
+            .to_string();
+        let batches = df.collect().await.unwrap();
+        let mut lines: Vec<String> = arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        (lines.join("\n"), shown)
+    }
+
+    #[tokio::test]
+    async fn results_equal_datafusions_own_aggregation() {
+        let queries = [
+            "SELECT few, count(*), sum(n), min(n), max(some) FROM t GROUP BY few",
+            "SELECT few, some, count(n), avg(n) FROM t GROUP BY few, some",
+            "SELECT few, count(DISTINCT many) FROM t GROUP BY few",
+            "SELECT many, count(*) FROM t GROUP BY many",
+            "SELECT some, many, few, count(*) FILTER (WHERE n > 100) FROM t GROUP BY 1, 2, 3",
+        ];
+        for probe_rows in [100_000, 500] {
+            let mut plain_config = super::super::session::session_config();
+            plain_config
+                .options_mut()
+                .execution
+                .skip_partial_aggregation_probe_rows_threshold = probe_rows;
+            let plain = SessionContext::new_with_config(plain_config.clone());
+            let ours = super::super::session::session_context();
+            ours.state_ref()
+                .write()
+                .config_mut()
+                .options_mut()
+                .execution
+                .skip_partial_aggregation_probe_rows_threshold = probe_rows;
+            for ctx in [&plain, &ours] {
+                ctx.register_table("t", table(2_000)).unwrap();
+            }
+            for sql in queries {
+                let (expected, plain_plan) = sorted_csv(&plain, sql).await;
+                let (got, our_plan) = sorted_csv(&ours, sql).await;
+                assert!(
+                    !plain_plan.contains("ViewGroupAggregateExec"),
+                    "{plain_plan}"
+                );
+                assert!(
+                    our_plan.contains("ViewGroupAggregateExec"),
+                    "{sql}:\n{our_plan}"
+                );
+                assert_eq!(got, expected, "{sql} (probe after {probe_rows} rows)");
+            }
+        }
     }
 }

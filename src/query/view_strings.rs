@@ -107,7 +107,11 @@ impl TableProvider for ViewScan {
         self.read_as_views(plan)
     }
 
-    async fn scan_with_args<'a>(&self, state: &dyn Session, args: ScanArgs<'a>) -> Result<ScanResult> {
+    async fn scan_with_args<'a>(
+        &self,
+        state: &dyn Session,
+        args: ScanArgs<'a>,
+    ) -> Result<ScanResult> {
         let plan = self.inner.scan_with_args(state, args).await?.into_inner();
         Ok(ScanResult::new(self.read_as_views(plan)?))
     }
@@ -153,7 +157,11 @@ mod tests {
                         )])),
                         true,
                     ),
-                    Field::new("requestparameters", DataType::Map(Arc::new(map_entry.clone()), false), true),
+                    Field::new(
+                        "requestparameters",
+                        DataType::Map(Arc::new(map_entry.clone()), false),
+                        true,
+                    ),
                 ])),
                 true,
             ),
