@@ -1,11 +1,15 @@
 //! One Arrow cell as Lake shows it: a JSON value (maps and structs as objects) or CSV text.
 
 use arrow::array::{Array, AsArray};
+use std::sync::OnceLock;
+
 use arrow::datatypes::{DataType, Float16Type, Float32Type, Float64Type};
 use arrow::datatypes::{Int8Type, Int16Type, Int32Type, Int64Type};
+use arrow::datatypes::{TimeUnit, TimestampMillisecondType};
 use arrow::datatypes::{UInt8Type, UInt16Type, UInt32Type, UInt64Type};
 use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+use chrono::format::{Item, StrftimeItems};
 use serde_json::{Map, Number, Value};
 
 /// Lake prints timestamps as `2023-01-22 16:53:53.000` (UTC, no zone, milliseconds).
@@ -19,8 +23,29 @@ pub fn format_options() -> FormatOptions<'static> {
         .with_timestamp_tz_format(Some(LAKE_TIMESTAMP_FORMAT))
 }
 
+/// [`LAKE_TIMESTAMP_FORMAT`], parsed once.
+fn lake_timestamp_items() -> &'static [Item<'static>] {
+    static ITEMS: OnceLock<Vec<Item<'static>>> = OnceLock::new();
+    ITEMS.get_or_init(|| StrftimeItems::new(LAKE_TIMESTAMP_FORMAT).collect())
+}
+
 /// The text of a scalar cell, as the table format would show it.
 fn display(array: &dyn Array, row: usize) -> Result<String, ArrowError> {
+    // The common cells directly; a formatter per cell would parse the time format each time.
+    match array.data_type() {
+        DataType::Utf8 => return Ok(array.as_string::<i32>().value(row).to_string()),
+        DataType::Utf8View => return Ok(array.as_string_view().value(row).to_string()),
+        DataType::Timestamp(TimeUnit::Millisecond, None) => {
+            let ms = array.as_primitive::<TimestampMillisecondType>().value(row);
+            if let Some(time) = chrono::DateTime::from_timestamp_millis(ms) {
+                let text = time
+                    .naive_utc()
+                    .format_with_items(lake_timestamp_items().iter());
+                return Ok(text.to_string());
+            }
+        }
+        _ => {}
+    }
     let options = format_options();
     Ok(ArrayFormatter::try_new(array, &options)?
         .value(row)
@@ -119,12 +144,16 @@ mod tests {
 
     #[test]
     fn timestamps_print_like_lake() {
-        let ts = TimestampMillisecondArray::from(vec![1_674_406_433_000]);
-        assert_eq!(text_value(&ts, 0).unwrap(), "2023-01-22 16:53:53.000");
+        let ts = TimestampMillisecondArray::from(vec![1_674_406_433_007, -1]);
+        assert_eq!(text_value(&ts, 0).unwrap(), "2023-01-22 16:53:53.007");
         assert_eq!(
             json_value(&ts, 0).unwrap(),
-            json!("2023-01-22 16:53:53.000")
+            json!("2023-01-22 16:53:53.007")
         );
+        assert_eq!(text_value(&ts, 1).unwrap(), "1969-12-31 23:59:59.999");
+        // Other units and zones take the general formatter, with the same format.
+        let seconds = arrow::array::TimestampSecondArray::from(vec![1_674_406_433]);
+        assert_eq!(text_value(&seconds, 0).unwrap(), "2023-01-22 16:53:53.000");
     }
 
     #[test]
