@@ -323,6 +323,12 @@ async fn files_table(
         .iter()
         .map(|path| file_url(path))
         .collect::<Result<Vec<_>, _>>()?;
+    // Where scan plans will name each file.
+    let locations = urls
+        .iter()
+        .map(|url| url.prefix().to_string())
+        .zip(table.files.iter().cloned())
+        .collect();
     let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
     // Every file is named explicitly, so any extension will do.
     let options = ListingOptions::new(Arc::new(format)).with_file_extension("");
@@ -338,9 +344,8 @@ async fn files_table(
             config.with_schema(view_schema(&inferred))
         }
     };
-    Ok(Arc::new(ViewScan::new(Arc::new(ListingTable::try_new(
-        config,
-    )?))))
+    let listing = Arc::new(ListingTable::try_new(config)?);
+    Ok(Arc::new(ViewScan::new(listing, locations)))
 }
 
 fn file_url(path: &Path) -> Result<ListingTableUrl, QueryError> {

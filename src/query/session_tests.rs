@@ -5,6 +5,7 @@ use crate::event::schema::integration_schema;
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::properties::WriterProperties;
 use serde_json::json;
 
@@ -374,4 +375,77 @@ async fn a_file_scanned_in_ranges_counts_once() {
     let (_, stats) = engine.collect(&sql, &[]).await.unwrap();
     assert_eq!(stats.files, 1);
     assert_eq!(stats.rows_scanned, 6);
+}
+
+/// The Parquet scans' files, each with the schema its reader was given.
+fn scanned_schemas(plan: &Arc<dyn ExecutionPlan>) -> Vec<Option<SchemaRef>> {
+    let own = plan
+        .downcast_ref::<DataSourceExec>()
+        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+        .map(|scan| {
+            scan.file_groups
+                .iter()
+                .flat_map(|g| g.iter().map(|f| f.arrow_schema.clone()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    own.into_iter()
+        .chain(plan.children().into_iter().flat_map(scanned_schemas))
+        .collect()
+}
+
+#[tokio::test]
+async fn nested_strings_are_read_as_views_and_a_missing_column_as_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let events: Vec<_> = (0..4).map(|n| event(n, "carol", None)).collect();
+    let full = write_parquet(dir.path(), "full.parquet", &events);
+    // A file without the addendum column, as another tool might have written it.
+    let batch = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&full).unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let keep: Vec<usize> = (0..batch.num_columns())
+        .filter(|&i| batch.schema().field(i).name() != "addendum")
+        .collect();
+    let narrow = batch.project(&keep).unwrap();
+    let partial = dir.path().join("partial.parquet");
+    let mut writer = ArrowWriter::try_new(
+        std::fs::File::create(&partial).unwrap(),
+        narrow.schema(),
+        None,
+    )
+    .unwrap();
+    writer.write(&narrow).unwrap();
+    writer.close().unwrap();
+    let tables = vec![StoreTable {
+        store: store_ref(ID, "okta-logs"),
+        schema: Some(integration_schema()),
+        retention_days: 3650,
+        files: vec![full, partial],
+        oldest_event_ms: None,
+    }];
+    let engine = QueryEngine::new(tables, NOW_MS).await.unwrap();
+    let sql = format!("SELECT eventData.userIdentity.principalId, addendum FROM {ID}");
+    let plan = engine.physical_plan(&sql, &[]).await.unwrap();
+    let schemas = scanned_schemas(&plan);
+    assert!(!schemas.is_empty());
+    for schema in schemas {
+        let schema = schema.expect("every file is read with its schema given");
+        let DataType::Struct(eventdata) = schema.field_with_name("eventdata").unwrap().data_type()
+        else {
+            panic!("eventdata is a struct");
+        };
+        assert_eq!(
+            eventdata.find("eventname").unwrap().1.data_type(),
+            &DataType::Utf8View
+        );
+    }
+    let (batches, _) = engine.collect(&sql, &[]).await.unwrap();
+    let rows = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    assert_eq!(rows.num_rows(), 8);
+    assert_eq!(rows.column(0).data_type(), &DataType::Utf8View);
+    assert_eq!(rows.column(1).null_count(), 8);
 }

@@ -10,21 +10,27 @@
 //!
 //! DataFusion turns top-level strings into views itself, but not strings inside a struct. So
 //! the store's tables declare views at every depth of a struct ([`view_schema`]), and
-//! [`ViewScan`] hands the same schema to the Parquet reader of every file as the type to read
-//! into. Maps and lists keep `Utf8`, the key type Lake's map functions compare against.
+//! [`ViewScan`] tells the Parquet reader of every file to read its own schema with views
+//! (read from the file's footer once per session), which DataFusion then maps to the table's
+//! as usual: a file that lacks a column still reads it as NULL. Maps and lists keep `Utf8`,
+//! the key type Lake's map functions compare against.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{ScanArgs, ScanResult, Session};
-use datafusion::common::Result;
 use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
+use parquet::arrow::parquet_to_arrow_schema;
+use parquet::file::metadata::ParquetMetaDataReader;
 
 /// `schema` with `Utf8` as `Utf8View` at the top level and inside structs, at any depth.
 pub fn view_schema(schema: &Schema) -> SchemaRef {
@@ -47,22 +53,60 @@ fn view_field(field: &FieldRef) -> FieldRef {
     Arc::new(Field::clone(field).with_data_type(data_type))
 }
 
-/// A table of Parquet files that all hold one schema, scanned with their strings read as
-/// views. `inner` must declare [`view_schema`] of the files' schema; `file_schema` is that
-/// view schema, given to each file's reader.
+/// A table of Parquet files scanned with their strings read as views. `inner` must declare
+/// [`view_schema`] of the table's schema.
 #[derive(Debug)]
 pub struct ViewScan {
     inner: Arc<dyn TableProvider>,
-    file_schema: SchemaRef,
+    /// Each data file's path on disk, by its location in scan plans.
+    paths: HashMap<String, PathBuf>,
+    /// Each file's own schema with views, by location, once read.
+    file_schemas: Mutex<HashMap<String, SchemaRef>>,
 }
 
 impl ViewScan {
-    pub fn new(inner: Arc<dyn TableProvider>) -> ViewScan {
-        let file_schema = inner.schema();
-        ViewScan { inner, file_schema }
+    /// `files` are the table's data files, each with its location in scan plans.
+    pub fn new(inner: Arc<dyn TableProvider>, files: HashMap<String, PathBuf>) -> ViewScan {
+        ViewScan {
+            inner,
+            paths: files,
+            file_schemas: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// `plan` with every file of its Parquet scans read into [`Self::file_schema`].
+    /// The schema with views of the file at `location`, read from its footer the first time.
+    /// `None` for a file this table does not know (it is then read as DataFusion would).
+    fn file_schema(&self, location: &str) -> Result<Option<SchemaRef>> {
+        let Some(path) = self.paths.get(location) else {
+            return Ok(None);
+        };
+        let mut known = self
+            .file_schemas
+            .lock()
+            .expect("schema cache is not poisoned");
+        if let Some(schema) = known.get(location) {
+            return Ok(Some(Arc::clone(schema)));
+        }
+        let fail = |e: &dyn std::fmt::Display| {
+            DataFusionError::Execution(format!("data file {}: {e}", path.display()))
+        };
+        let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+        let footer = ParquetMetaDataReader::new()
+            .parse_and_finish(&file)
+            .map_err(|e| fail(&e))?;
+        let meta = footer.file_metadata();
+        let schema = parquet_to_arrow_schema(meta.schema_descr(), meta.key_value_metadata())
+            .map_err(|e| fail(&e))?;
+        let mut schema = view_schema(&schema);
+        // Files of one store share a schema: keep one copy.
+        if let Some(same) = known.values().find(|s| **s == schema) {
+            schema = Arc::clone(same);
+        }
+        known.insert(location.to_string(), Arc::clone(&schema));
+        Ok(Some(schema))
+    }
+
+    /// `plan` with every file of its Parquet scans read with views.
     fn read_as_views(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
         plan.transform_up(|node| {
             let Some(config) = node
@@ -76,8 +120,15 @@ impl ViewScan {
                 let files = std::mem::take(group).into_inner();
                 *group = files
                     .into_iter()
-                    .map(|file| file.with_arrow_schema(Arc::clone(&self.file_schema)))
-                    .collect();
+                    .map(|file| {
+                        Ok(
+                            match self.file_schema(file.object_meta.location.as_ref())? {
+                                Some(schema) => file.with_arrow_schema(schema),
+                                None => file,
+                            },
+                        )
+                    })
+                    .collect::<Result<_>>()?;
             }
             let exec: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
             Ok(Transformed::yes(exec))
