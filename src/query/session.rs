@@ -75,7 +75,8 @@ pub fn session_config() -> SessionConfig {
     parquet.enable_page_index = true;
     parquet.pushdown_filters = true;
     parquet.reorder_filters = true;
-    // Keep strings as Utf8, the type the record schemas (and map keys) declare.
+    // Strings are read as views by the tables themselves, nested ones included
+    // (`view_strings`); DataFusion's switch would reach only top-level columns.
     parquet.schema_force_view_types = false;
     config
 }
