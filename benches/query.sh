@@ -9,6 +9,9 @@
 # time counts. auditlake's time is the engine's own figure (`query --timing`: planning,
 # reading and writing the result as CSV to /dev/null); DuckDB runs the same query as
 # COPY (...) TO '/dev/null' (FORMAT csv). Both exclude process start. Timings vary on a shared machine: compare the ratios within one run.
+#
+# BASELINE_BIN=<another auditlake build> adds that build's session time for each query, run
+# alternately with this one on the same store (for before/after figures of a change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events="${1:-1000000}"
@@ -32,11 +35,11 @@ channel=$("$bin" --store "$store" create-channel --name bench --source Custom \
 rm "$work/events.ndjson"
 eds_id="${eds_arn##*/}"
 
-python3 - "$bin" "$store" "$eds_id" <<'PY'
+python3 - "$bin" "$store" "$eds_id" "${BASELINE_BIN:-}" <<'PY'
 import re, subprocess, sys, time
 import duckdb
 
-bin, store, eds = sys.argv[1:]
+bin, store, eds, baseline = sys.argv[1:]
 files = f"{store}/data/{eds}/*.parquet"
 con = duckdb.connect()
 con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{files}')")
@@ -95,11 +98,11 @@ def auditlake(sql):
     m = re.search(r"(\d+) rows? in ([0-9.]+) s", out.stderr)
     return float(m.group(2)), int(m.group(1))
 
-def auditlake_session(sql):
+def auditlake_session(sql, binary=bin):
     """One REPL session (statements on stdin): a warm-up and three runs, like DuckDB's
     connection, whose metadata cache is warm too. Returns the best of the three."""
     script = "\\format csv\n" + (sql + ";\n") * 4
-    out = subprocess.run([bin, "--store", store], input=script, stdout=subprocess.DEVNULL,
+    out = subprocess.run([binary, "--store", store], input=script, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
     runs = re.findall(r"(\d+) rows? in ([0-9.]+) s", out.stderr)
     if out.returncode != 0 or len(runs) != 4:
@@ -114,7 +117,7 @@ def duck(sql):
     return time.perf_counter() - start, rows
 
 print(f"{'query':30} {'rows':>8} {'process':>9} {'session':>9} {'duckdb':>9} "
-      f"{'ratio':>6} {'ratio':>6}")
+      f"{'ratio':>6} {'ratio':>6}" + (f" {'baseline':>9} {'speed-up':>8}" if baseline else ""))
 for name, lake_sql, duck_sql in queries:
     auditlake(lake_sql); duck(duck_sql)  # warm-up: page cache, DuckDB's metadata cache
     a = min(auditlake(lake_sql) for _ in range(3))
@@ -122,8 +125,16 @@ for name, lake_sql, duck_sql in queries:
     d = min(duck(duck_sql) for _ in range(3))
     if not a[1] == s[1] == d[1]:
         sys.exit(f"{name}: auditlake returned {a[1]} / {s[1]} rows, duckdb {d[1]}")
-    print(f"{name:30} {a[1]:8} {a[0]:8.3f}s {s[0]:8.3f}s {d[0]:8.3f}s "
-          f"{d[0] / a[0]:5.2f}x {d[0] / s[0]:5.2f}x")
+    line = (f"{name:30} {a[1]:8} {a[0]:8.3f}s {s[0]:8.3f}s {d[0]:8.3f}s "
+            f"{d[0] / a[0]:5.2f}x {d[0] / s[0]:5.2f}x")
+    if baseline:
+        # Alternate the two builds so that a slow spell of the machine hits both.
+        runs = [auditlake_session(lake_sql, b)[0] for b in (baseline, bin, baseline, bin)]
+        before, after = min(runs[0::2]), min(min(runs[1::2]), s[0])
+        line += f" {before:8.3f}s {before / after:7.2f}x"
+    print(line)
 print("process: one `auditlake query` per run (cold metadata); session: one REPL session, warm")
 print("ratios = duckdb time / auditlake time, process then session (above 1: auditlake is faster)")
+if baseline:
+    print("baseline: BASELINE_BIN's session time; speed-up = baseline / this build (session)")
 PY
