@@ -387,10 +387,9 @@ struct LocalKeys {
     ids: Vec<u32>,
     /// The first row of each key id.
     firsts: Vec<u32>,
-    /// One key column's ids, while the columns are combined.
-    column_ids: Vec<u32>,
-    views: ViewIds,
-    pairs: ViewIds,
+    /// The ids of the columns before, while the next column is numbered.
+    before: Vec<u32>,
+    table: KeyIds,
 }
 
 impl LocalKeys {
@@ -401,108 +400,93 @@ impl LocalKeys {
         if rows == 0 {
             return Ok(None);
         }
-        if rows > u32::MAX as usize {
+        if rows >= NULL_KEY as usize {
             return internal_err!("a batch of {rows} rows is too long to group");
         }
-        let mut columns = keys.iter();
-        let first = columns.next().expect("a grouping has at least one key");
-        let mut ids = std::mem::take(&mut self.ids);
-        let mut firsts = std::mem::take(&mut self.firsts);
-        self.number_views(first, &mut ids, &mut firsts)?;
-        for column in columns {
-            let mut column_ids = std::mem::take(&mut self.column_ids);
-            let mut unused = Vec::new();
-            self.number_views(column, &mut column_ids, &mut unused)?;
-            // A row's key is the pair (key so far, this column's id).
-            self.pairs.clear();
-            firsts.clear();
-            for (row, (id, column_id)) in ids.iter_mut().zip(&column_ids).enumerate() {
-                let pair = (u128::from(*id) << 32) | u128::from(*column_id);
-                *id = self.pairs.id(pair, row as u32, &mut firsts);
-            }
-            self.column_ids = column_ids;
+        for (i, column) in keys.iter().enumerate() {
+            // A row's key so far is (the id of its earlier columns, this column's view).
+            std::mem::swap(&mut self.ids, &mut self.before);
+            let before = (i > 0).then_some(self.before.as_slice());
+            number_column(
+                column,
+                before,
+                &mut self.table,
+                &mut self.ids,
+                &mut self.firsts,
+            )?;
         }
-        self.ids = ids;
-        self.firsts = firsts;
         Ok(Some(&self.firsts))
-    }
-
-    /// Numbers one column's distinct views into `ids`, with each id's first row in `firsts`.
-    fn number_views(
-        &mut self,
-        column: &ArrayRef,
-        ids: &mut Vec<u32>,
-        firsts: &mut Vec<u32>,
-    ) -> Result<()> {
-        let Some(strings) = column.as_string_view_opt() else {
-            return internal_err!("a group key is {}, not Utf8View", column.data_type());
-        };
-        ids.clear();
-        firsts.clear();
-        self.views.clear();
-        let views = strings.views();
-        match strings.logical_nulls().filter(|n| n.null_count() > 0) {
-            None => {
-                for (row, view) in views.iter().enumerate() {
-                    ids.push(self.views.id(*view, row as u32, firsts));
-                }
-            }
-            Some(nulls) => {
-                let mut null_id = None;
-                for (row, view) in views.iter().enumerate() {
-                    let id = if nulls.is_null(row) {
-                        *null_id.get_or_insert_with(|| {
-                            firsts.push(row as u32);
-                            firsts.len() as u32 - 1
-                        })
-                    } else {
-                        self.views.id(*view, row as u32, firsts)
-                    };
-                    ids.push(id);
-                }
-            }
-        }
-        Ok(())
     }
 }
 
-/// An open-addressing table from a view (or a pair of ids) to its id, kept between batches and cleared for
-/// each.
+/// Marks a null in a key: the view of a null is not a value.
+const NULL_KEY: u32 = 1 << 31;
+
+/// Numbers the rows of `column`, each keyed by its view and its id in `before` (the columns
+/// to its left, if any), into `ids`, with each id's first row in `firsts`.
+fn number_column(
+    column: &ArrayRef,
+    before: Option<&[u32]>,
+    table: &mut KeyIds,
+    ids: &mut Vec<u32>,
+    firsts: &mut Vec<u32>,
+) -> Result<()> {
+    let Some(strings) = column.as_string_view_opt() else {
+        return internal_err!("a group key is {}, not Utf8View", column.data_type());
+    };
+    ids.clear();
+    firsts.clear();
+    table.clear();
+    let views = strings.views();
+    let nulls = strings.logical_nulls().filter(|n| n.null_count() > 0);
+    for (row, view) in views.iter().enumerate() {
+        let prefix = before.map_or(0, |ids| ids[row]);
+        let key = match &nulls {
+            Some(nulls) if nulls.is_null(row) => (prefix | NULL_KEY, 0),
+            _ => (prefix, *view),
+        };
+        ids.push(table.id(key, row as u32, firsts));
+    }
+    Ok(())
+}
+
+/// An open-addressing table from a key (an id and a view) to its id, kept between batches
+/// and cleared for each.
 #[derive(Default)]
-struct ViewIds {
-    /// Slots of (view, id); an id of `u32::MAX` marks an empty slot.
-    slots: Vec<(u128, u32)>,
+struct KeyIds {
+    /// Slots of (view, key id, id); an id of `u32::MAX` marks an empty slot.
+    slots: Vec<(u128, u32, u32)>,
     len: usize,
 }
 
-impl ViewIds {
+impl KeyIds {
     const EMPTY: u32 = u32::MAX;
 
     fn clear(&mut self) {
         if self.len > 0 {
-            self.slots.fill((0, Self::EMPTY));
+            self.slots.fill((0, 0, Self::EMPTY));
             self.len = 0;
         }
     }
 
-    /// `view`'s id; a view not seen yet takes the next id, with `row` as its first row.
+    /// The id of `key`; a key not seen yet takes the next id, with `row` as its first row.
     #[inline]
-    fn id(&mut self, view: u128, row: u32, firsts: &mut Vec<u32>) -> u32 {
+    fn id(&mut self, (prefix, view): (u32, u128), row: u32, firsts: &mut Vec<u32>) -> u32 {
         if 2 * (self.len + 1) > self.slots.len() {
             self.grow();
         }
         let mask = self.slots.len() - 1;
-        let mut slot = hash_view(view) as usize & mask;
+        let mut slot = hash_key(prefix, view) as usize & mask;
         loop {
-            let (key, id) = self.slots[slot];
+            let (v, p, id) = self.slots[slot];
             if id == Self::EMPTY {
                 let id = firsts.len() as u32;
                 firsts.push(row);
-                self.slots[slot] = (view, id);
+                self.slots[slot] = (view, prefix, id);
                 self.len += 1;
                 return id;
             }
-            if key == view {
+            if v == view && p == prefix {
                 return id;
             }
             slot = (slot + 1) & mask;
@@ -511,23 +495,23 @@ impl ViewIds {
 
     fn grow(&mut self) {
         let capacity = (self.slots.len() * 2).max(256);
-        let old = std::mem::replace(&mut self.slots, vec![(0, Self::EMPTY); capacity]);
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0, Self::EMPTY); capacity]);
         let mask = capacity - 1;
-        for (view, id) in old.into_iter().filter(|(_, id)| *id != Self::EMPTY) {
-            let mut slot = hash_view(view) as usize & mask;
-            while self.slots[slot].1 != Self::EMPTY {
+        for (view, prefix, id) in old.into_iter().filter(|s| s.2 != Self::EMPTY) {
+            let mut slot = hash_key(prefix, view) as usize & mask;
+            while self.slots[slot].2 != Self::EMPTY {
                 slot = (slot + 1) & mask;
             }
-            self.slots[slot] = (view, id);
+            self.slots[slot] = (view, prefix, id);
         }
     }
 }
 
-/// Mixes both halves of a view (length and prefix; then the rest of a short string, or the
-/// buffer and offset of a long one) with folded multiplies.
+/// Mixes a key's id and both halves of its view (length and prefix; then the rest of a
+/// short string, or the buffer and offset of a long one) with folded multiplies.
 #[inline]
-fn hash_view(view: u128) -> u64 {
-    mix(mix(view as u64) ^ (view >> 64) as u64)
+fn hash_key(prefix: u32, view: u128) -> u64 {
+    mix(mix(view as u64 ^ u64::from(prefix).rotate_left(32)) ^ (view >> 64) as u64)
 }
 
 /// A folded multiply: the product's halves, xored.
@@ -561,6 +545,17 @@ mod tests {
         let (ids, firsts) = ids_of(&[Arc::clone(&column)]);
         assert_eq!(ids, [0, 1, 2, 0, 1, 2, 3]);
         assert_eq!(firsts, [0, 1, 2, 6]);
+    }
+
+    #[test]
+    fn an_empty_string_and_a_null_are_different_keys() {
+        // Both have an all-zero view.
+        let column: ArrayRef =
+            Arc::new(StringViewArray::from(vec![Some(""), None, Some(""), None]));
+        let (ids, firsts) = ids_of(&[Arc::clone(&column)]);
+        assert_eq!((ids, firsts), (vec![0, 1, 0, 1], vec![0, 1]));
+        let (ids, _) = ids_of(&[Arc::clone(&column), column]);
+        assert_eq!(ids, [0, 1, 0, 1]);
     }
 
     #[test]
