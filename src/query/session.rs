@@ -14,8 +14,6 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::datasource::physical_plan::FileScanConfig;
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{MemTable, TableProvider, ViewTable, provider_as_source};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
@@ -38,7 +36,7 @@ use super::rewrite::{
 };
 use super::stats::QueryStats;
 use super::view_groups::GroupByViews;
-use super::view_strings::{ViewScan, view_schema};
+use super::view_strings::{ViewScan, file_scans, view_schema};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -271,24 +269,15 @@ pub fn plan_stats(plan: &Arc<dyn ExecutionPlan>, rows: u64, started: Instant) ->
 
 /// Files the plan's Parquet scans were given.
 fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
-    let mut files = HashSet::new();
-    scanned_files(plan, &mut files);
+    let mut scans = Vec::new();
+    file_scans(plan, &mut scans);
+    // A large file is scanned as several ranges: count it once.
+    let files: HashSet<&str> = scans
+        .iter()
+        .flat_map(|scan| scan.file_groups.iter().flat_map(|g| g.iter()))
+        .map(|f| f.object_meta.location.as_ref())
+        .collect();
     files.len() as u64
-}
-
-/// The files `plan`'s scans read, each once (a large file is scanned as several ranges).
-fn scanned_files(plan: &Arc<dyn ExecutionPlan>, files: &mut HashSet<String>) {
-    if let Some(scan) = plan
-        .downcast_ref::<DataSourceExec>()
-        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
-    {
-        for group in &scan.file_groups {
-            files.extend(group.iter().map(|f| f.object_meta.location.to_string()));
-        }
-    }
-    for child in plan.children() {
-        scanned_files(child, files);
-    }
 }
 
 /// The store's files as a table, seen through a filter that hides expired events.
@@ -324,12 +313,6 @@ async fn files_table(
         .iter()
         .map(|path| file_url(path))
         .collect::<Result<Vec<_>, _>>()?;
-    // Where scan plans will name each file.
-    let locations = urls
-        .iter()
-        .map(|url| url.prefix().to_string())
-        .zip(table.files.iter().cloned())
-        .collect();
     let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
     // Every file is named explicitly, so any extension will do.
     let options = ListingOptions::new(Arc::new(format)).with_file_extension("");
@@ -346,7 +329,7 @@ async fn files_table(
         }
     };
     let listing = Arc::new(ListingTable::try_new(config)?);
-    Ok(Arc::new(ViewScan::new(listing, locations)))
+    Ok(Arc::new(ViewScan::new(listing)))
 }
 
 fn file_url(path: &Path) -> Result<ListingTableUrl, QueryError> {

@@ -4,6 +4,8 @@ use super::*;
 use crate::event::schema::integration_schema;
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::properties::WriterProperties;

@@ -11,12 +11,11 @@
 //! DataFusion turns top-level strings into views itself, but not strings inside a struct. So
 //! the store's tables declare views at every depth of a struct ([`view_schema`]), and
 //! [`ViewScan`] tells the Parquet reader of every file to read its own schema with views
-//! (read from the file's footer once per session), which DataFusion then maps to the table's
+//! (from DataFusion's cached metadata of the file), which DataFusion then maps to the table's
 //! as usual: a file that lacks a column still reads it as NULL. Maps and lists keep `Utf8`,
 //! the key type Lake's map functions compare against.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef};
@@ -25,12 +24,11 @@ use datafusion::catalog::{ScanArgs, ScanResult, Session};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
-use parquet::arrow::parquet_to_arrow_schema;
-use parquet::file::metadata::ParquetMetaDataReader;
 
 /// `schema` with `Utf8` as `Utf8View` at the top level and inside structs, at any depth.
 pub fn view_schema(schema: &Schema) -> SchemaRef {
@@ -58,61 +56,55 @@ fn view_field(field: &FieldRef) -> FieldRef {
 #[derive(Debug)]
 pub struct ViewScan {
     inner: Arc<dyn TableProvider>,
-    /// Each data file's path on disk, by its location in scan plans.
-    paths: HashMap<String, PathBuf>,
-    /// Each file's own schema with views, by location, once read.
+    /// Each file's own schema with views, by location, once known.
     file_schemas: Mutex<HashMap<String, SchemaRef>>,
 }
 
 impl ViewScan {
-    /// `files` are the table's data files, each with its location in scan plans.
-    pub fn new(inner: Arc<dyn TableProvider>, files: HashMap<String, PathBuf>) -> ViewScan {
+    pub fn new(inner: Arc<dyn TableProvider>) -> ViewScan {
         ViewScan {
             inner,
-            paths: files,
             file_schemas: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The schema with views of the file at `location`, read from its footer the first time.
-    /// `None` for a file this table does not know (it is then read as DataFusion would).
-    fn file_schema(&self, location: &str) -> Result<Option<SchemaRef>> {
-        let Some(path) = self.paths.get(location) else {
-            return Ok(None);
-        };
-        let mut known = self
-            .file_schemas
-            .lock()
-            .expect("schema cache is not poisoned");
-        if let Some(schema) = known.get(location) {
-            return Ok(Some(Arc::clone(schema)));
+    /// `plan` with every file of its Parquet scans read as its own schema with views. The
+    /// schemas come from DataFusion's metadata cache, which the listing table's statistics
+    /// have filled by now, so a file's footer is not read again.
+    async fn read_as_views(
+        &self,
+        state: &dyn Session,
+        plan: Arc<dyn ExecutionPlan>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let mut scans = Vec::new();
+        file_scans(&plan, &mut scans);
+        let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
+        for scan in scans {
+            let store = state.runtime_env().object_store(&scan.object_store_url)?;
+            for file in scan.file_groups.iter().flat_map(|g| g.iter()) {
+                let location = file.object_meta.location.to_string();
+                if self.schemas().contains_key(&location) {
+                    continue;
+                }
+                let schema = DFParquetMetadata::new(store.as_ref(), &file.object_meta)
+                    .with_file_metadata_cache(Some(Arc::clone(&cache)))
+                    .fetch_schema()
+                    .await
+                    .map_err(|e| {
+                        DataFusionError::Execution(format!("data file /{location}: {e}"))
+                    })?;
+                let mut known = self.schemas();
+                let mut schema = view_schema(&schema);
+                // Files of one store share a schema: keep one copy.
+                if let Some(same) = known.values().find(|s| **s == schema) {
+                    schema = Arc::clone(same);
+                }
+                known.insert(location, schema);
+            }
         }
-        let fail = |e: &dyn std::fmt::Display| {
-            DataFusionError::Execution(format!("data file {}: {e}", path.display()))
-        };
-        let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
-        let footer = ParquetMetaDataReader::new()
-            .parse_and_finish(&file)
-            .map_err(|e| fail(&e))?;
-        let meta = footer.file_metadata();
-        let schema = parquet_to_arrow_schema(meta.schema_descr(), meta.key_value_metadata())
-            .map_err(|e| fail(&e))?;
-        let mut schema = view_schema(&schema);
-        // Files of one store share a schema: keep one copy.
-        if let Some(same) = known.values().find(|s| **s == schema) {
-            schema = Arc::clone(same);
-        }
-        known.insert(location.to_string(), Arc::clone(&schema));
-        Ok(Some(schema))
-    }
-
-    /// `plan` with every file of its Parquet scans read with views.
-    fn read_as_views(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+        let known = self.schemas();
         plan.transform_up(|node| {
-            let Some(config) = node
-                .downcast_ref::<DataSourceExec>()
-                .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
-            else {
+            let Some(config) = file_scan(&node) else {
                 return Ok(Transformed::no(node));
             };
             let mut config = config.clone();
@@ -120,20 +112,36 @@ impl ViewScan {
                 let files = std::mem::take(group).into_inner();
                 *group = files
                     .into_iter()
-                    .map(|file| {
-                        Ok(
-                            match self.file_schema(file.object_meta.location.as_ref())? {
-                                Some(schema) => file.with_arrow_schema(schema),
-                                None => file,
-                            },
-                        )
+                    .map(|file| match known.get(file.object_meta.location.as_ref()) {
+                        Some(schema) => file.with_arrow_schema(Arc::clone(schema)),
+                        None => file,
                     })
-                    .collect::<Result<_>>()?;
+                    .collect();
             }
             let exec: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
             Ok(Transformed::yes(exec))
         })
         .map(|t| t.data)
+    }
+
+    fn schemas(&self) -> std::sync::MutexGuard<'_, HashMap<String, SchemaRef>> {
+        self.file_schemas
+            .lock()
+            .expect("schema cache is not poisoned")
+    }
+}
+
+/// The file scan of `node`, if it is one.
+fn file_scan(node: &Arc<dyn ExecutionPlan>) -> Option<&FileScanConfig> {
+    node.downcast_ref::<DataSourceExec>()
+        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+}
+
+/// Every file scan in `plan`.
+pub fn file_scans<'a>(plan: &'a Arc<dyn ExecutionPlan>, scans: &mut Vec<&'a FileScanConfig>) {
+    scans.extend(file_scan(plan));
+    for child in plan.children() {
+        file_scans(child, scans);
     }
 }
 
@@ -155,7 +163,7 @@ impl TableProvider for ViewScan {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let plan = self.inner.scan(state, projection, filters, limit).await?;
-        self.read_as_views(plan)
+        self.read_as_views(state, plan).await
     }
 
     async fn scan_with_args<'a>(
@@ -164,7 +172,7 @@ impl TableProvider for ViewScan {
         args: ScanArgs<'a>,
     ) -> Result<ScanResult> {
         let plan = self.inner.scan_with_args(state, args).await?.into_inner();
-        Ok(ScanResult::new(self.read_as_views(plan)?))
+        Ok(ScanResult::new(self.read_as_views(state, plan).await?))
     }
 
     fn supports_filters_pushdown(
