@@ -129,8 +129,11 @@ for name, lake_sql, duck_sql in queries:
             f"{d[0] / a[0]:5.2f}x {d[0] / s[0]:5.2f}x")
     if baseline:
         # Alternate the two builds so that a slow spell of the machine hits both.
-        runs = [auditlake_session(lake_sql, b)[0] for b in (baseline, bin, baseline, bin)]
-        before, after = min(runs[0::2]), min(min(runs[1::2]), s[0])
+        runs = [auditlake_session(lake_sql, b) for b in (baseline, bin, baseline, bin)]
+        if any(rows != s[1] for _, rows in runs):
+            sys.exit(f"{name}: the baseline build returned other row counts: {runs}")
+        before = min(t for t, _ in runs[0::2])
+        after = min(min(t for t, _ in runs[1::2]), s[0])
         line += f" {before:8.3f}s {before / after:7.2f}x"
     print(line)
 print("process: one `auditlake query` per run (cold metadata); session: one REPL session, warm")
