@@ -17,6 +17,7 @@ pub mod names;
 mod narrow;
 pub mod output;
 pub mod rewrite;
+mod row_filters;
 pub mod session;
 pub mod stats;
 mod view_groups;

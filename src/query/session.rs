@@ -61,8 +61,8 @@ pub struct QueryEngine {
     stores: Vec<StoreRef>,
 }
 
-/// Session settings: lower-cased identifiers, and time filters pushed into the Parquet scan
-/// (row-group statistics, page index and row filters).
+/// Session settings: lower-cased identifiers, and filters pushed into the Parquet scan
+/// (row-group statistics and page index; row filters where they pay, see `row_filters`).
 pub fn session_config() -> SessionConfig {
     let mut config = SessionConfig::new().with_information_schema(false);
     let options = config.options_mut();
@@ -71,8 +71,8 @@ pub fn session_config() -> SessionConfig {
     let parquet = &mut options.execution.parquet;
     parquet.pruning = true;
     parquet.enable_page_index = true;
-    parquet.pushdown_filters = true;
-    parquet.reorder_filters = true;
+    // Row filters are turned on per scan, for filters that look up values (`row_filters`).
+    parquet.pushdown_filters = false;
     // Strings are read as views by the tables themselves, nested ones included
     // (`view_strings`); DataFusion's switch would reach only top-level columns.
     parquet.schema_force_view_types = false;

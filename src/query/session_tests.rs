@@ -4,8 +4,9 @@ use super::*;
 use crate::event::schema::integration_schema;
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
-use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::physical_plan::{FileScanConfig, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
+use datafusion::physical_plan::displayable;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::properties::WriterProperties;
@@ -450,4 +451,52 @@ async fn nested_strings_are_read_as_views_and_a_missing_column_as_null() {
     assert_eq!(rows.num_rows(), 8);
     assert_eq!(rows.column(0).data_type(), &DataType::Utf8View);
     assert_eq!(rows.column(1).null_count(), 8);
+}
+
+/// Whether each Parquet scan of `plan` filters rows while decoding.
+fn row_filtered(plan: &Arc<dyn ExecutionPlan>) -> Vec<bool> {
+    let own = plan
+        .downcast_ref::<DataSourceExec>()
+        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+        .and_then(|scan| scan.file_source.downcast_ref::<ParquetSource>())
+        .map(|parquet| parquet.table_parquet_options().global.pushdown_filters);
+    own.into_iter()
+        .chain(plan.children().into_iter().flat_map(row_filtered))
+        .collect()
+}
+
+#[tokio::test]
+async fn only_filters_that_look_up_values_filter_rows_while_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    let cases = [
+        (
+            "eventData.userIdentity.principalId = 'bob'",
+            true,
+            vec!["id-1", "id-3", "id-5"],
+        ),
+        (
+            "eventData.uid IN ('uid-2', 'uid-4')",
+            true,
+            vec!["id-2", "id-4"],
+        ),
+        (
+            "element_at(eventData.requestParameters, 'visibility') IS NOT NULL",
+            false,
+            vec!["id-3"],
+        ),
+        ("eventTime > '2023-01-30 22:23:10.000'", false, vec!["id-5"]),
+    ];
+    for (filter, expected, ids) in cases {
+        let sql = format!("SELECT eventid FROM {ID} WHERE {filter} ORDER BY eventid");
+        let plan = engine.physical_plan(&sql, &[]).await.unwrap();
+        let shown = displayable(plan.as_ref()).indent(true).to_string();
+        assert_eq!(row_filtered(&plan), vec![expected], "{filter}:\n{shown}");
+        assert_eq!(
+            shown.contains("FilterExec"),
+            !expected,
+            "{filter}:\n{shown}"
+        );
+        assert_eq!(strings(&engine, &sql).await, some(&ids), "{filter}");
+    }
 }

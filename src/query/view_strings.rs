@@ -30,6 +30,8 @@ use datafusion::datasource::{TableProvider, TableType};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
+use super::row_filters::{filter_rows_while_decoding, looks_up_values};
+
 /// `schema` with `Utf8` as `Utf8View` at the top level and inside structs, at any depth.
 pub fn view_schema(schema: &Schema) -> SchemaRef {
     Arc::new(Schema::new_with_metadata(
@@ -70,11 +72,13 @@ impl ViewScan {
 
     /// `plan` with every file of its Parquet scans read as its own schema with views. The
     /// schemas come from DataFusion's metadata cache, which the listing table's statistics
-    /// have filled by now, so a file's footer is not read again.
+    /// have filled by now, so a file's footer is not read again. When `filters` look up
+    /// values, the scans also filter rows while decoding ([`super::row_filters`]).
     async fn read_as_views(
         &self,
         state: &dyn Session,
         plan: Arc<dyn ExecutionPlan>,
+        filters: &[Expr],
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let mut scans = Vec::new();
         file_scans(&plan, &mut scans);
@@ -103,6 +107,7 @@ impl ViewScan {
             }
         }
         let known = self.schemas();
+        let row_filter = looks_up_values(filters);
         plan.transform_up(|node| {
             let Some(config) = file_scan(&node) else {
                 return Ok(Transformed::no(node));
@@ -117,6 +122,9 @@ impl ViewScan {
                         None => file,
                     })
                     .collect();
+            }
+            if row_filter {
+                filter_rows_while_decoding(&mut config);
             }
             let exec: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
             Ok(Transformed::yes(exec))
@@ -163,7 +171,7 @@ impl TableProvider for ViewScan {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let plan = self.inner.scan(state, projection, filters, limit).await?;
-        self.read_as_views(state, plan).await
+        self.read_as_views(state, plan, filters).await
     }
 
     async fn scan_with_args<'a>(
@@ -171,8 +179,11 @@ impl TableProvider for ViewScan {
         state: &dyn Session,
         args: ScanArgs<'a>,
     ) -> Result<ScanResult> {
+        let filters = args.filters().unwrap_or_default().to_vec();
         let plan = self.inner.scan_with_args(state, args).await?.into_inner();
-        Ok(ScanResult::new(self.read_as_views(state, plan).await?))
+        Ok(ScanResult::new(
+            self.read_as_views(state, plan, &filters).await?,
+        ))
     }
 
     fn supports_filters_pushdown(
