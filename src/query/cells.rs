@@ -1,5 +1,7 @@
 //! One Arrow cell as Lake shows it: a JSON value (maps and structs as objects) or CSV text.
 
+use std::borrow::Cow;
+
 use arrow::array::{Array, AsArray};
 use std::sync::OnceLock;
 
@@ -30,26 +32,28 @@ fn lake_timestamp_items() -> &'static [Item<'static>] {
 }
 
 /// The text of a scalar cell, as the table format would show it.
-fn display(array: &dyn Array, row: usize) -> Result<String, ArrowError> {
+fn display(array: &dyn Array, row: usize) -> Result<Cow<'_, str>, ArrowError> {
     // The common cells directly; a formatter per cell would parse the time format each time.
     match array.data_type() {
-        DataType::Utf8 => return Ok(array.as_string::<i32>().value(row).to_string()),
-        DataType::Utf8View => return Ok(array.as_string_view().value(row).to_string()),
+        DataType::Utf8 => return Ok(Cow::Borrowed(array.as_string::<i32>().value(row))),
+        DataType::Utf8View => return Ok(Cow::Borrowed(array.as_string_view().value(row))),
         DataType::Timestamp(TimeUnit::Millisecond, None) => {
             let ms = array.as_primitive::<TimestampMillisecondType>().value(row);
             if let Some(time) = chrono::DateTime::from_timestamp_millis(ms) {
                 let text = time
                     .naive_utc()
                     .format_with_items(lake_timestamp_items().iter());
-                return Ok(text.to_string());
+                return Ok(Cow::Owned(text.to_string()));
             }
         }
         _ => {}
     }
     let options = format_options();
-    Ok(ArrayFormatter::try_new(array, &options)?
-        .value(row)
-        .to_string())
+    Ok(Cow::Owned(
+        ArrayFormatter::try_new(array, &options)?
+            .value(row)
+            .to_string(),
+    ))
 }
 
 fn float(value: f64) -> Value {
@@ -104,7 +108,7 @@ pub fn json_value(array: &dyn Array, row: usize) -> Result<Value, ArrowError> {
         DataType::List(_) => list(&array.as_list::<i32>().value(row))?,
         DataType::LargeList(_) => list(&array.as_list::<i64>().value(row))?,
         DataType::FixedSizeList(..) => list(&array.as_fixed_size_list().value(row))?,
-        _ => Value::String(display(array, row)?),
+        _ => Value::String(display(array, row)?.into_owned()),
     })
 }
 
@@ -117,16 +121,16 @@ fn list(items: &dyn Array) -> Result<Value, ArrowError> {
 
 /// The cell at `row` as CSV text (before quoting): empty for NULL, nested values as
 /// compact JSON, everything else as the table format shows it.
-pub fn text_value(array: &dyn Array, row: usize) -> Result<String, ArrowError> {
+pub fn text_value(array: &dyn Array, row: usize) -> Result<Cow<'_, str>, ArrowError> {
     if array.is_null(row) {
-        return Ok(String::new());
+        return Ok(Cow::Borrowed(""));
     }
     match array.data_type() {
         DataType::Struct(_)
         | DataType::Map(..)
         | DataType::List(_)
         | DataType::LargeList(_)
-        | DataType::FixedSizeList(..) => Ok(json_value(array, row)?.to_string()),
+        | DataType::FixedSizeList(..) => Ok(Cow::Owned(json_value(array, row)?.to_string())),
         _ => display(array, row),
     }
 }

@@ -109,40 +109,51 @@ impl<'a> ResultWriter<'a> {
             .schema
             .fields()
             .iter()
-            .map(|f| csv_quote(f.name()))
+            .map(|f| {
+                let mut name = String::new();
+                push_csv_field(&mut name, f.name());
+                name
+            })
             .collect();
         writeln!(self.out, "{}", names.join(","))?;
         Ok(())
     }
 
+    /// Each batch's lines go out in one write: stdout is line-buffered.
     fn csv_rows(&mut self, batch: &RecordBatch) -> Result<(), QueryError> {
-        let mut line = String::new();
+        let mut text = String::new();
         for row in 0..batch.num_rows() {
-            line.clear();
             for (i, column) in batch.columns().iter().enumerate() {
                 if i > 0 {
-                    line.push(',');
+                    text.push(',');
                 }
-                line.push_str(&csv_quote(&text_value(column, row)?));
+                push_csv_field(&mut text, &text_value(column, row)?);
             }
-            writeln!(self.out, "{line}")?;
+            text.push('\n');
         }
+        self.out.write_all(text.as_bytes())?;
         Ok(())
     }
 
     fn json_rows(&mut self, batch: &RecordBatch) -> Result<(), QueryError> {
+        let mut text = Vec::new();
         for row in 0..batch.num_rows() {
             let mut object = Map::with_capacity(batch.num_columns());
             for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
                 object.insert(field.name().clone(), json_value(column, row)?);
             }
-            let text = Value::Object(object).to_string();
             match self.format {
-                PrintFormat::Json if self.rows == 0 && row == 0 => write!(self.out, "[\n{text}")?,
-                PrintFormat::Json => write!(self.out, ",\n{text}")?,
-                _ => writeln!(self.out, "{text}")?,
+                PrintFormat::Json if self.rows == 0 && row == 0 => text.extend_from_slice(b"[\n"),
+                PrintFormat::Json => text.extend_from_slice(b",\n"),
+                _ => {}
+            }
+            serde_json::to_writer(&mut text, &Value::Object(object))
+                .map_err(std::io::Error::from)?;
+            if self.format == PrintFormat::Ndjson {
+                text.push(b'\n');
             }
         }
+        self.out.write_all(&text)?;
         Ok(())
     }
 }
@@ -169,12 +180,15 @@ fn lake_names(schema: &SchemaRef) -> SchemaRef {
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
-/// Quotes a CSV field when it holds a comma, a quote or a line break (RFC 4180).
-fn csv_quote(text: &str) -> String {
+/// Appends a CSV field to `line`, quoted when it holds a comma, a quote or a line break
+/// (RFC 4180).
+fn push_csv_field(line: &mut String, text: &str) {
     if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+        line.push('"');
+        line.push_str(&text.replace('"', "\"\""));
+        line.push('"');
     } else {
-        text.to_string()
+        line.push_str(text);
     }
 }
 
