@@ -434,18 +434,29 @@ fn number_column(
     let Some(strings) = column.as_string_view_opt() else {
         return internal_err!("a group key is {}, not Utf8View", column.data_type());
     };
-    ids.clear();
     firsts.clear();
     table.clear();
     let views = strings.views();
+    ids.clear();
+    ids.resize(views.len(), 0);
     let nulls = strings.logical_nulls().filter(|n| n.null_count() > 0);
-    for (row, view) in views.iter().enumerate() {
-        let prefix = before.map_or(0, |ids| ids[row]);
-        let key = match &nulls {
-            Some(nulls) if nulls.is_null(row) => (prefix | NULL_KEY, 0),
-            _ => (prefix, *view),
-        };
-        ids.push(table.id(key, row as u32, firsts));
+    // The loops stay small: a row's key, its hash and one probe; new keys are rare.
+    match (before, &nulls) {
+        (None, None) => {
+            for (row, (&view, id)) in views.iter().zip(ids.iter_mut()).enumerate() {
+                *id = table.id((0, view), row, firsts);
+            }
+        }
+        _ => {
+            for (row, (&view, id)) in views.iter().zip(ids.iter_mut()).enumerate() {
+                let prefix = before.map_or(0, |ids| ids[row]);
+                let key = match &nulls {
+                    Some(nulls) if nulls.is_null(row) => (prefix | NULL_KEY, 0),
+                    _ => (prefix, view),
+                };
+                *id = table.id(key, row, firsts);
+            }
+        }
     }
     Ok(())
 }
@@ -467,30 +478,52 @@ impl KeyIds {
             self.slots.fill((0, 0, Self::EMPTY));
             self.len = 0;
         }
+        if self.slots.is_empty() {
+            self.grow();
+        }
     }
 
     /// The id of `key`; a key not seen yet takes the next id, with `row` as its first row.
     #[inline]
-    fn id(&mut self, (prefix, view): (u32, u128), row: u32, firsts: &mut Vec<u32>) -> u32 {
-        if 2 * (self.len + 1) > self.slots.len() {
-            self.grow();
-        }
+    fn id(&mut self, (prefix, view): (u32, u128), row: usize, firsts: &mut Vec<u32>) -> u32 {
         let mask = self.slots.len() - 1;
         let mut slot = hash_key(prefix, view) as usize & mask;
         loop {
             let (v, p, id) = self.slots[slot];
             if id == Self::EMPTY {
-                let id = firsts.len() as u32;
-                firsts.push(row);
-                self.slots[slot] = (view, prefix, id);
-                self.len += 1;
-                return id;
+                return self.insert(slot, (prefix, view), row, firsts);
             }
             if v == view && p == prefix {
                 return id;
             }
             slot = (slot + 1) & mask;
         }
+    }
+
+    /// Puts a new key in the empty `slot`; grows the table (and finds the key a new slot)
+    /// when it is half full.
+    #[cold]
+    #[inline(never)]
+    fn insert(
+        &mut self,
+        mut slot: usize,
+        (prefix, view): (u32, u128),
+        row: usize,
+        firsts: &mut Vec<u32>,
+    ) -> u32 {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+            let mask = self.slots.len() - 1;
+            slot = hash_key(prefix, view) as usize & mask;
+            while self.slots[slot].2 != Self::EMPTY {
+                slot = (slot + 1) & mask;
+            }
+        }
+        let id = firsts.len() as u32;
+        firsts.push(row as u32);
+        self.slots[slot] = (view, prefix, id);
+        self.len += 1;
+        id
     }
 
     fn grow(&mut self) {
