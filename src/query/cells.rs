@@ -12,6 +12,7 @@ use arrow::datatypes::{UInt8Type, UInt16Type, UInt32Type, UInt64Type};
 use arrow::error::ArrowError;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use chrono::format::{Item, StrftimeItems};
+use chrono::{Datelike, NaiveDateTime, Timelike};
 use serde_json::{Map, Number, Value};
 
 /// Lake prints timestamps as `2023-01-22 16:53:53.000` (UTC, no zone, milliseconds).
@@ -31,6 +32,35 @@ fn lake_timestamp_items() -> &'static [Item<'static>] {
     ITEMS.get_or_init(|| StrftimeItems::new(LAKE_TIMESTAMP_FORMAT).collect())
 }
 
+/// `time` as [`LAKE_TIMESTAMP_FORMAT`] writes it, digit by digit for years 0 to 9999
+/// (chrono's formatter costs more than the rest of a row's output).
+fn lake_timestamp(time: NaiveDateTime) -> String {
+    let year = time.year();
+    if !(0..=9999).contains(&year) {
+        return time
+            .format_with_items(lake_timestamp_items().iter())
+            .to_string();
+    }
+    let fields = [
+        (year as u32, 4, b'-'),
+        (time.month(), 2, b'-'),
+        (time.day(), 2, b' '),
+        (time.hour(), 2, b':'),
+        (time.minute(), 2, b':'),
+        (time.second(), 2, b'.'),
+        (time.nanosecond() / 1_000_000 % 1000, 3, b' '),
+    ];
+    let mut text = Vec::with_capacity(24);
+    for (value, width, separator) in fields {
+        for place in (0..width).rev() {
+            text.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+        }
+        text.push(separator);
+    }
+    text.pop();
+    String::from_utf8(text).expect("digits and separators are ASCII")
+}
+
 /// The text of a scalar cell, as the table format would show it.
 fn display(array: &dyn Array, row: usize) -> Result<Cow<'_, str>, ArrowError> {
     // The common cells directly; a formatter per cell would parse the time format each time.
@@ -40,10 +70,7 @@ fn display(array: &dyn Array, row: usize) -> Result<Cow<'_, str>, ArrowError> {
         DataType::Timestamp(TimeUnit::Millisecond, None) => {
             let ms = array.as_primitive::<TimestampMillisecondType>().value(row);
             if let Some(time) = chrono::DateTime::from_timestamp_millis(ms) {
-                let text = time
-                    .naive_utc()
-                    .format_with_items(lake_timestamp_items().iter());
-                return Ok(Cow::Owned(text.to_string()));
+                return Ok(Cow::Owned(lake_timestamp(time.naive_utc())));
             }
         }
         _ => {}
@@ -158,6 +185,18 @@ mod tests {
         // Other units and zones take the general formatter, with the same format.
         let seconds = arrow::array::TimestampSecondArray::from(vec![1_674_406_433]);
         assert_eq!(text_value(&seconds, 0).unwrap(), "2023-01-22 16:53:53.000");
+    }
+
+    #[test]
+    fn timestamps_written_by_digits_match_the_format() {
+        let step = 7_919_993_337; // about three months, and every millisecond digit
+        for ms in (-70_000_000_000_000i64..300_000_000_000_000).step_by(step) {
+            let time = chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .naive_utc();
+            let expected = time.format(LAKE_TIMESTAMP_FORMAT).to_string();
+            assert_eq!(lake_timestamp(time), expected, "{ms}");
+        }
     }
 
     #[test]
