@@ -398,4 +398,36 @@ mod tests {
         let other = first.project(&[1, 0]).unwrap();
         assert!(matches!(file.write(other), Err(StoreError::Schema(_))));
     }
+
+    #[test]
+    fn event_times_are_delta_encoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = DataFileWriter::create(dir.path(), events(100).schema()).unwrap();
+        file.write(events(100)).unwrap();
+        let entry = file.finish().unwrap().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(
+            File::open(dir.path().join(entry.name)).unwrap(),
+        )
+        .unwrap();
+        let group = reader.metadata().row_group(0);
+        let time = group
+            .columns()
+            .iter()
+            .find(|c| c.column_path().string() == "eventtime")
+            .unwrap();
+        let encodings: Vec<Encoding> = time.encodings().collect();
+        assert!(
+            encodings.contains(&Encoding::DELTA_BINARY_PACKED),
+            "{encodings:?}"
+        );
+        assert!(
+            !encodings.contains(&Encoding::RLE_DICTIONARY),
+            "{encodings:?}"
+        );
+        // Statistics stay, for time-range pruning.
+        assert!(
+            time.statistics()
+                .is_some_and(|s| s.min_bytes_opt().is_some())
+        );
+    }
 }
