@@ -33,8 +33,10 @@ pub const SMALL_FILE_ROWS: u64 = 250_000;
 pub const AUTO_COMPACT_FILES: usize = 16;
 /// Compaction writes files of at most this many rows.
 pub const OUTPUT_FILE_ROWS: u64 = 2_000_000;
-/// Memory the merge sort may use before it spills to disk.
-const SORT_MEMORY_BYTES: usize = 512 * 1024 * 1024;
+/// Memory the merge sort may use before it spills to disk. It counts less than the process
+/// holds (merging 400,000 events peaks at about 550 MB), so it is set well below the
+/// 512 MB that ingest keeps to; with 512 MB here the peak was 680 MB.
+const SORT_MEMORY_BYTES: usize = 160 * 1024 * 1024;
 /// Memory set aside for merging the sort's spill files.
 const SORT_SPILL_RESERVATION_BYTES: usize = 64 * 1024 * 1024;
 /// Rows per batch while merging.
@@ -489,6 +491,12 @@ async fn merge(
         .with_target_partitions(1)
         .with_batch_size(MERGE_BATCH_ROWS);
     config.options_mut().execution.sort_spill_reservation_bytes = SORT_SPILL_RESERVATION_BYTES;
+    // Plain strings: with views, merging 400,000 events peaked 12% higher (622 vs 554 MB).
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     let dir = writer.store().data_dir(eds_id);
     let paths: Vec<String> = files
