@@ -139,5 +139,6 @@ for name, lake_sql, duck_sql in queries:
 print("process: one `auditlake query` per run (cold metadata); session: one REPL session, warm")
 print("ratios = duckdb time / auditlake time, process then session (above 1: auditlake is faster)")
 if baseline:
-    print("baseline: BASELINE_BIN's session time; speed-up = baseline / this build (session)")
+    print("baseline: BASELINE_BIN's best session time; speed-up = baseline / this build's best "
+          "session time, its runs alternated with the baseline's included")
 PY
