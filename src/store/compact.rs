@@ -521,14 +521,12 @@ async fn merge(
     Ok(written)
 }
 
-/// The merge's sorted stream, gathered into row groups of [`ROW_GROUP_ROWS`] and files of
-/// [`OUTPUT_FILE_ROWS`].
+/// The merge's sorted stream, written into row groups of [`ROW_GROUP_ROWS`] (which the
+/// batches fill between them) and files of [`OUTPUT_FILE_ROWS`].
 struct MergeOutput {
     /// Where the merged files are written.
     dir: PathBuf,
     current: Option<DataFileWriter>,
-    pending: Vec<RecordBatch>,
-    pending_rows: usize,
     written: Vec<FileEntry>,
 }
 
@@ -537,36 +535,20 @@ impl MergeOutput {
         MergeOutput {
             dir,
             current: None,
-            pending: Vec::new(),
-            pending_rows: 0,
             written: Vec::new(),
         }
     }
 
     fn push(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
-        self.pending_rows += batch.num_rows();
-        self.pending.push(batch);
-        if self.pending_rows >= ROW_GROUP_ROWS {
-            self.write_row_group()?;
-        }
-        Ok(())
-    }
-
-    fn write_row_group(&mut self) -> Result<(), StoreError> {
-        let Some(first) = self.pending.first() else {
-            return Ok(());
-        };
-        let schema = first.schema();
-        let group = arrow::compute::concat_batches(&schema, &self.pending)?;
-        self.pending.clear();
-        self.pending_rows = 0;
         let file = match &mut self.current {
             Some(file) => file,
-            None => self
-                .current
-                .insert(DataFileWriter::create(&self.dir, schema)?),
+            None => {
+                let mut file = DataFileWriter::create(&self.dir, batch.schema())?;
+                file.fill_row_groups();
+                self.current.insert(file)
+            }
         };
-        file.write(group)?;
+        file.write(batch)?;
         if file.rows() >= OUTPUT_FILE_ROWS
             && let Some(entry) = self.current.take().expect("a file is open").finish()?
         {
@@ -576,7 +558,6 @@ impl MergeOutput {
     }
 
     fn finish(mut self) -> Result<Vec<FileEntry>, StoreError> {
-        self.write_row_group()?;
         if let Some(file) = self.current.take()
             && let Some(entry) = file.finish()?
         {

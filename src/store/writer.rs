@@ -8,10 +8,7 @@ use arrow::array::{Array, RecordBatch, TimestampMillisecondArray};
 use arrow::compute::{sort_to_indices, take_record_batch};
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_writer::{
-    ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory,
-    compute_leaves,
-};
+use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
@@ -94,6 +91,11 @@ pub struct DataFileWriter {
     schema: SchemaRef,
     /// Threads a row group's columns are encoded (and compressed) on.
     encode_threads: usize,
+    /// The row group being filled, until it holds `row_group_rows` (or, unless
+    /// `fill_row_groups`, until the batch ends).
+    open: Option<OpenRowGroup>,
+    row_group_rows: usize,
+    fill_row_groups: bool,
     rows: u64,
     min_time_ms: i64,
     max_time_ms: i64,
@@ -118,6 +120,9 @@ impl DataFileWriter {
             row_groups,
             schema,
             encode_threads: std::thread::available_parallelism().map_or(1, usize::from),
+            open: None,
+            row_group_rows: ROW_GROUP_ROWS,
+            fill_row_groups: false,
             rows: 0,
             min_time_ms: i64::MAX,
             max_time_ms: i64::MIN,
@@ -133,9 +138,15 @@ impl DataFileWriter {
         &self.dir
     }
 
-    /// Bytes written so far (every written batch is flushed as row groups).
+    /// Bytes written so far, with an estimate for the row group still being filled.
     pub fn bytes(&self) -> usize {
-        self.writer.as_ref().map_or(0, |w| w.bytes_written())
+        let open = self.open.as_ref().map_or(0, |open| {
+            open.columns
+                .iter()
+                .map(ArrowColumnWriter::get_estimated_total_bytes)
+                .sum()
+        });
+        self.writer.as_ref().map_or(0, |w| w.bytes_written()) + open
     }
 
     /// Encodes each row group on at most `threads` threads (at least one). By default, as
@@ -144,8 +155,20 @@ impl DataFileWriter {
         self.encode_threads = threads.max(1);
     }
 
+    /// Makes batches fill row groups of [`ROW_GROUP_ROWS`] rows between them, for writers of
+    /// a sorted stream of small batches (compaction): the column writers stay open across
+    /// batches and hold only encoded, compressed pages, so nothing needs gathering first.
+    pub fn fill_row_groups(&mut self) {
+        self.fill_row_groups = true;
+    }
+
     /// Appends a batch, sorted by eventtime first, as one row group (or several, of at most
-    /// [`ROW_GROUP_ROWS`] rows): row groups stay sorted and their statistics tight.
+    /// [`ROW_GROUP_ROWS`] rows): row groups stay sorted and their statistics tight. After
+    /// [`DataFileWriter::fill_row_groups`], the last of them stays open for the next batch.
+    ///
+    /// Ingest keeps a row group per batch on purpose: filling 65,536-row groups made
+    /// DuckDB's queries of the store gain more than auditlake's, made one principal's
+    /// activity slower, and raised ingest's peak memory from 356 to 443 MB.
     pub fn write(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
         if batch.num_rows() == 0 {
             return Ok(());
@@ -170,22 +193,36 @@ impl DataFileWriter {
         self.rows += batch.num_rows() as u64;
         let mut offset = 0;
         while offset < batch.num_rows() {
-            let len = ROW_GROUP_ROWS.min(batch.num_rows() - offset);
-            self.write_row_group(&batch.slice(offset, len))?;
+            let filled = self.open.as_ref().map_or(0, |open| open.rows);
+            let len = (self.row_group_rows - filled).min(batch.num_rows() - offset);
+            self.append_to_row_group(&batch.slice(offset, len))?;
             offset += len;
+            if filled + len >= self.row_group_rows {
+                self.close_row_group()?;
+            }
+        }
+        if !self.fill_row_groups {
+            self.close_row_group()?;
         }
         Ok(())
     }
 
-    fn write_row_group(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
-        let writer = self.writer.as_mut().expect("writer is open until commit");
-        let columns = self
-            .row_groups
-            .create_column_writers(writer.flushed_row_groups().len())?;
+    /// Encodes `batch` into the open row group (opening one if none is).
+    fn append_to_row_group(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
+        let open = match &mut self.open {
+            Some(open) => open,
+            None => {
+                let writer = self.writer.as_mut().expect("writer is open until commit");
+                let columns = self
+                    .row_groups
+                    .create_column_writers(writer.flushed_row_groups().len())?;
+                self.open.insert(OpenRowGroup { columns, rows: 0 })
+            }
+        };
         // Each leaf column with its writer, and a guess of its work: the bytes of the
         // top-level column it belongs to, shared among that column's leaves.
-        let mut jobs = Vec::with_capacity(columns.len());
-        let mut columns = columns.into_iter();
+        let mut jobs = Vec::with_capacity(open.columns.len());
+        let mut columns = open.columns.iter_mut();
         for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
             let leaves = compute_leaves(field, array)?;
             let weight = array.get_array_memory_size() / leaves.len().max(1);
@@ -193,7 +230,7 @@ impl DataFileWriter {
                 let column = columns.next().ok_or_else(|| {
                     StoreError::Schema("batch has more columns than the file".into())
                 })?;
-                jobs.push((weight, column, leaf));
+                jobs.push((weight, (column, leaf)));
             }
         }
         let threads = if batch.num_rows() < PARALLEL_ENCODE_ROWS {
@@ -201,7 +238,24 @@ impl DataFileWriter {
         } else {
             self.encode_threads
         };
-        let chunks = encode_columns(jobs, threads)?;
+        in_parallel(jobs, threads, |(column, leaf)| Ok(column.write(&leaf)?))?;
+        open.rows += batch.num_rows();
+        Ok(())
+    }
+
+    /// Flushes the open row group, if any, into the file.
+    fn close_row_group(&mut self) -> Result<(), StoreError> {
+        let Some(open) = self.open.take() else {
+            return Ok(());
+        };
+        // Closing flushes each column's last page and its dictionary, compressed.
+        let jobs = open
+            .columns
+            .into_iter()
+            .map(|column| (column.get_estimated_total_bytes(), column))
+            .collect();
+        let chunks = in_parallel(jobs, self.encode_threads, |column| Ok(column.close()?))?;
+        let writer = self.writer.as_mut().expect("writer is open until commit");
         let mut group = writer.next_row_group()?;
         for chunk in chunks {
             chunk.append_to_row_group(&mut group)?;
@@ -213,6 +267,7 @@ impl DataFileWriter {
     /// Finishes the file, makes it durable and moves it to its final name. It is not in
     /// the manifest yet, so readers still do not see it. An empty file is dropped.
     pub(super) fn finish(mut self) -> Result<Option<FileEntry>, StoreError> {
+        self.close_row_group()?;
         let writer = self.writer.take().expect("finish runs once");
         if self.rows == 0 {
             drop(writer);
@@ -232,46 +287,48 @@ impl DataFileWriter {
     }
 }
 
-/// One leaf column to encode: a guess of its work, its writer and its values.
-type EncodeJob = (usize, ArrowColumnWriter, ArrowLeafColumn);
+/// A row group being filled: a writer per leaf column, and the rows written so far.
+struct OpenRowGroup {
+    columns: Vec<ArrowColumnWriter>,
+    rows: usize,
+}
 
-/// Encodes and compresses each leaf column with its writer, on up to `threads` threads
-/// taking the largest columns first; returns the chunks in column order.
-fn encode_columns(
-    jobs: Vec<EncodeJob>,
+/// Runs `work` on every job, on up to `threads` threads taking the heaviest jobs (by their
+/// guessed weight) first; returns the results in the jobs' order.
+fn in_parallel<T: Send, R: Send>(
+    jobs: Vec<(usize, T)>,
     threads: usize,
-) -> Result<Vec<ArrowColumnChunk>, StoreError> {
-    let encode = |(_, mut column, leaf): EncodeJob| -> Result<ArrowColumnChunk, StoreError> {
-        column.write(&leaf)?;
-        Ok(column.close()?)
-    };
+    work: impl Fn(T) -> Result<R, StoreError> + Sync,
+) -> Result<Vec<R>, StoreError> {
     let threads = threads.min(jobs.len());
     if threads <= 1 {
-        return jobs.into_iter().map(encode).collect();
+        return jobs.into_iter().map(|(_, job)| work(job)).collect();
     }
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].0));
     let next = Mutex::new(order.into_iter());
-    let slots: Vec<Mutex<Option<EncodeJob>>> =
-        jobs.into_iter().map(|job| Mutex::new(Some(job))).collect();
-    let done: Vec<Mutex<Option<Result<ArrowColumnChunk, StoreError>>>> =
+    let slots: Vec<Mutex<Option<T>>> = jobs
+        .into_iter()
+        .map(|(_, job)| Mutex::new(Some(job)))
+        .collect();
+    let done: Vec<Mutex<Option<Result<R, StoreError>>>> =
         slots.iter().map(|_| Mutex::new(None)).collect();
-    let work = || {
+    let run = || {
         loop {
             let Some(i) = next.lock().expect("job queue is not poisoned").next() else {
                 break;
             };
             let job = slots[i].lock().expect("job is not poisoned").take();
             if let Some(job) = job {
-                *done[i].lock().expect("result is not poisoned") = Some(encode(job));
+                *done[i].lock().expect("result is not poisoned") = Some(work(job));
             }
         }
     };
     std::thread::scope(|scope| {
         for _ in 1..threads {
-            scope.spawn(work);
+            scope.spawn(run);
         }
-        work();
+        run();
     });
     done.into_iter()
         .map(|slot| {
@@ -356,12 +413,20 @@ mod tests {
         builder.finish().unwrap()
     }
 
-    /// Writes `batches` into one file encoded on `threads` threads; returns what the file
-    /// holds and its row group count.
-    fn written(batches: &[RecordBatch], threads: usize) -> (RecordBatch, usize) {
+    /// Writes `batches` into one file encoded on `threads` threads, filling row groups of
+    /// `fill` rows if given; returns what the file holds and its row groups' sizes.
+    fn written(
+        batches: &[RecordBatch],
+        threads: usize,
+        fill: Option<usize>,
+    ) -> (RecordBatch, Vec<usize>) {
         let dir = tempfile::tempdir().unwrap();
         let mut file = DataFileWriter::create(dir.path(), batches[0].schema()).unwrap();
         file.set_encode_threads(threads);
+        if let Some(rows) = fill {
+            file.fill_row_groups();
+            file.row_group_rows = rows;
+        }
         for batch in batches {
             file.write(batch.clone()).unwrap();
         }
@@ -370,7 +435,12 @@ mod tests {
             File::open(dir.path().join(entry.name)).unwrap(),
         )
         .unwrap();
-        let groups = reader.metadata().num_row_groups();
+        let groups = reader
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows() as usize)
+            .collect();
         let read: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
         let all = arrow::compute::concat_batches(&batches[0].schema(), &read).unwrap();
         (all, groups)
@@ -388,9 +458,21 @@ mod tests {
         )
         .unwrap();
         for threads in [1, 2, 5] {
-            let (got, groups) = written(&[first.clone(), second.clone()], threads);
-            assert_eq!(groups, 2, "one row group per written batch");
+            let batches = [first.clone(), second.clone()];
+            // A row group per batch, or per `group_rows` of a batch.
+            let (got, sizes) = written(&batches, threads, None);
+            assert_eq!(sizes, [1500, PARALLEL_ENCODE_ROWS / 2]);
             assert_eq!(got, want, "{threads} threads");
+            // Batches filling row groups between them.
+            for (group_rows, expected) in [
+                (ROW_GROUP_ROWS, vec![1756]),
+                (1000, vec![1000, 756]),
+                (700, vec![700, 700, 356]),
+            ] {
+                let (got, sizes) = written(&batches, threads, Some(group_rows));
+                assert_eq!(sizes, expected, "{group_rows} rows a group");
+                assert_eq!(got, want, "{threads} threads, {group_rows} rows a group");
+            }
         }
         // A batch of another schema is refused, not written into the wrong columns.
         let dir = tempfile::tempdir().unwrap();
