@@ -33,10 +33,11 @@ pub const SMALL_FILE_ROWS: u64 = 250_000;
 pub const AUTO_COMPACT_FILES: usize = 16;
 /// Compaction writes files of at most this many rows.
 pub const OUTPUT_FILE_ROWS: u64 = 2_000_000;
-/// Memory the merge sort may use before it spills to disk. It counts less than the process
-/// holds (merging 400,000 events peaks at about 550 MB), so it is set well below the
-/// 512 MB that ingest keeps to; with 512 MB here the peak was 680 MB.
-const SORT_MEMORY_BYTES: usize = 160 * 1024 * 1024;
+/// Memory the merge sort may use before it spills to disk. The process holds more than the
+/// sort counts: merging 400,000 or 700,000 events peaks at about 390 MB with 96 MB here,
+/// 410 MB with 160 MB and 680 MB with 512 MB. Below 96 MB, the spill reservation alone
+/// exhausts it.
+const SORT_MEMORY_BYTES: usize = 96 * 1024 * 1024;
 /// Memory set aside for merging the sort's spill files.
 const SORT_SPILL_RESERVATION_BYTES: usize = 64 * 1024 * 1024;
 /// Rows per batch while merging.
