@@ -249,12 +249,17 @@ impl DataFileWriter {
             return Ok(());
         };
         // Closing flushes each column's last page and its dictionary, compressed.
+        let threads = if open.rows < PARALLEL_ENCODE_ROWS {
+            1
+        } else {
+            self.encode_threads
+        };
         let jobs = open
             .columns
             .into_iter()
             .map(|column| (column.get_estimated_total_bytes(), column))
             .collect();
-        let chunks = in_parallel(jobs, self.encode_threads, |column| Ok(column.close()?))?;
+        let chunks = in_parallel(jobs, threads, |column| Ok(column.close()?))?;
         let writer = self.writer.as_mut().expect("writer is open until commit");
         let mut group = writer.next_row_group()?;
         for chunk in chunks {
