@@ -138,17 +138,6 @@ impl DataFileWriter {
         &self.dir
     }
 
-    /// Bytes written so far, with an estimate for the row group still being filled.
-    pub fn bytes(&self) -> usize {
-        let open = self.open.as_ref().map_or(0, |open| {
-            open.columns
-                .iter()
-                .map(ArrowColumnWriter::get_estimated_total_bytes)
-                .sum()
-        });
-        self.writer.as_ref().map_or(0, |w| w.bytes_written()) + open
-    }
-
     /// Encodes each row group on at most `threads` threads (at least one). By default, as
     /// many as the machine has cores; writers that already run side by side take one.
     pub fn set_encode_threads(&mut self, threads: usize) {
