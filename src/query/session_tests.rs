@@ -5,7 +5,6 @@ use crate::event::schema::integration_schema;
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
 use datafusion::datasource::physical_plan::{FileScanConfig, ParquetSource};
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_plan::displayable;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -367,33 +366,29 @@ async fn a_file_scanned_in_ranges_counts_once() {
     }
     let sql = format!("SELECT eventid FROM {ID}");
     let plan = engine.physical_plan(&sql, &[]).await.unwrap();
-    fn ranges(plan: &Arc<dyn ExecutionPlan>) -> usize {
-        let own = plan
-            .downcast_ref::<DataSourceExec>()
-            .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
-            .map_or(0, |scan| scan.file_groups.iter().map(|g| g.len()).sum());
-        own + plan.children().into_iter().map(ranges).sum::<usize>()
-    }
-    assert!(ranges(&plan) > 1, "the one file is read as several ranges");
+    let ranges: usize = scans(&plan)
+        .iter()
+        .map(|scan| scan.file_groups.iter().map(|g| g.len()).sum::<usize>())
+        .sum();
+    assert!(ranges > 1, "the one file is read as several ranges");
     let (_, stats) = engine.collect(&sql, &[]).await.unwrap();
     assert_eq!(stats.files, 1);
     assert_eq!(stats.rows_scanned, 6);
 }
 
+/// The file scans of `plan`.
+fn scans(plan: &Arc<dyn ExecutionPlan>) -> Vec<&FileScanConfig> {
+    let mut scans = Vec::new();
+    crate::query::view_strings::file_scans(plan, &mut scans);
+    scans
+}
+
 /// The Parquet scans' files, each with the schema its reader was given.
 fn scanned_schemas(plan: &Arc<dyn ExecutionPlan>) -> Vec<Option<SchemaRef>> {
-    let own = plan
-        .downcast_ref::<DataSourceExec>()
-        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
-        .map(|scan| {
-            scan.file_groups
-                .iter()
-                .flat_map(|g| g.iter().map(|f| f.arrow_schema.clone()))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    own.into_iter()
-        .chain(plan.children().into_iter().flat_map(scanned_schemas))
+    scans(plan)
+        .iter()
+        .flat_map(|scan| scan.file_groups.iter().flat_map(|g| g.iter()))
+        .map(|file| file.arrow_schema.clone())
         .collect()
 }
 
@@ -455,13 +450,10 @@ async fn nested_strings_are_read_as_views_and_a_missing_column_as_null() {
 
 /// Whether each Parquet scan of `plan` filters rows while decoding.
 fn row_filtered(plan: &Arc<dyn ExecutionPlan>) -> Vec<bool> {
-    let own = plan
-        .downcast_ref::<DataSourceExec>()
-        .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
-        .and_then(|scan| scan.file_source.downcast_ref::<ParquetSource>())
-        .map(|parquet| parquet.table_parquet_options().global.pushdown_filters);
-    own.into_iter()
-        .chain(plan.children().into_iter().flat_map(row_filtered))
+    scans(plan)
+        .iter()
+        .filter_map(|scan| scan.file_source.downcast_ref::<ParquetSource>())
+        .map(|parquet| parquet.table_parquet_options().global.pushdown_filters)
         .collect()
 }
 
