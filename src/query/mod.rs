@@ -21,6 +21,7 @@ mod row_filters;
 pub mod session;
 pub mod stats;
 mod view_groups;
+mod view_keys;
 mod view_strings;
 
 use std::io::Write;

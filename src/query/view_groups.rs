@@ -6,14 +6,9 @@
 //! string to find its group; on the benchmark that is most of the time of counts by event
 //! name.
 //!
-//! Parquet stores those columns dictionary-encoded, and the reader turns every occurrence of
-//! one dictionary entry into the very same 16-byte view. Within one array, equal views always
-//! hold equal strings (a view is the string itself when short, its place in the array's
-//! buffers when long). So [`ViewGroupAggregateExec`] first numbers each batch's distinct views,
-//! comparing 16-byte integers, and hands only one row per distinct key to DataFusion's group
-//! table; the other rows take that row's group. Two views of one string (the same value in
-//! two row groups, or a column the writer did not dictionary-encode) just reach the group
-//! table twice and land in the same group, so the result is DataFusion's, row for row.
+//! [`ViewGroupAggregateExec`] keeps its own group table ([`super::view_keys`]), which looks
+//! strings up once per distinct view of a batch and then groups rows by integer ids. Its
+//! groups are DataFusion's, row for row; DataFusion's accumulators compute the aggregates.
 //!
 //! [`GroupByViews`] puts it in place of the partial aggregates it can stand for: one plain
 //! grouping over `Utf8View` keys, aggregates with a groups accumulator and no ORDER BY of
@@ -23,8 +18,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, UInt32Array};
-use arrow::compute::take;
+use arrow::array::{AsArray, BooleanArray, RecordBatch};
 use arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -32,8 +26,6 @@ use datafusion::common::{Result, internal_err};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
-use datafusion::physical_plan::aggregates::group_values::{GroupValues, new_group_values};
-use datafusion::physical_plan::aggregates::order::GroupOrdering;
 use datafusion::physical_plan::aggregates::{
     AggregateExec, AggregateMode, aggregate_expressions, evaluate_many,
 };
@@ -45,6 +37,8 @@ use datafusion::physical_plan::{
     PhysicalExpr, PlanProperties, ReplaceChildrenOptions, SendableRecordBatchStream,
 };
 use futures::StreamExt;
+
+use super::view_keys::ViewKeys;
 
 /// Replaces partial aggregates grouped by `Utf8View` keys with [`ViewGroupAggregateExec`].
 /// Runs last, once DataFusion's own rules have shaped the aggregates.
@@ -244,11 +238,9 @@ struct Grouper {
     arguments: Vec<Vec<Arc<dyn PhysicalExpr>>>,
     filters: Vec<Option<Arc<dyn PhysicalExpr>>>,
     aggregates: Vec<Arc<AggregateFunctionExpr>>,
-    group_schema: SchemaRef,
     schema: SchemaRef,
-    groups: Box<dyn GroupValues>,
+    keys: ViewKeys,
     accumulators: Vec<Box<dyn GroupsAccumulator>>,
-    keys: LocalKeys,
     group_indices: Vec<usize>,
     skip: SkipProbe,
     /// Rows aggregated so far; `None` once aggregation is batch by batch.
@@ -264,9 +256,6 @@ impl Grouper {
         batch_size: usize,
         metrics: BaselineMetrics,
     ) -> Result<Grouper> {
-        let group_schema = aggregate
-            .group_expr()
-            .group_schema(&aggregate.input_schema())?;
         let aggregates = aggregate.aggr_expr().to_vec();
         Ok(Grouper {
             group_exprs: aggregate
@@ -277,12 +266,10 @@ impl Grouper {
                 .collect(),
             arguments: aggregate_expressions(&aggregates, aggregate.mode(), 0)?,
             filters: aggregate.filter_expr().to_vec(),
-            groups: new_group_values(Arc::clone(&group_schema), &GroupOrdering::None)?,
+            keys: ViewKeys::new(aggregate.group_expr().expr().len()),
             accumulators: accumulators(&aggregates)?,
             aggregates,
-            group_schema,
             schema: aggregate.schema(),
-            keys: LocalKeys::default(),
             group_indices: Vec::new(),
             skip,
             rows_seen: Some(0),
@@ -299,21 +286,11 @@ impl Grouper {
             .iter()
             .map(|e| e.evaluate(batch)?.into_array(batch.num_rows()))
             .collect::<Result<Vec<_>>>()?;
-        let Some(firsts) = self.keys.number(&keys)? else {
+        if batch.num_rows() == 0 {
             return Ok(());
-        };
-        // One row per distinct key goes to the group table; every row takes its key's group.
-        let firsts = UInt32Array::from(firsts.to_vec());
-        let distinct = keys
-            .iter()
-            .map(|k| take(k, &firsts, None))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut key_groups = Vec::new();
-        self.groups.intern(&distinct, &mut key_groups)?;
-        self.group_indices.clear();
-        self.group_indices
-            .extend(self.keys.ids.iter().map(|&id| key_groups[id as usize]));
-        let total = self.groups.len();
+        }
+        self.keys.intern(&keys, &mut self.group_indices)?;
+        let total = self.keys.len();
         let arguments = evaluate_many(&self.arguments, batch)?;
         for ((accumulator, values), filter) in self
             .accumulators
@@ -350,10 +327,10 @@ impl Grouper {
 
     /// Hands out every group with its partial states, then starts empty.
     fn emit(&mut self, out: &mut VecDeque<RecordBatch>) -> Result<()> {
-        if self.groups.is_empty() {
+        if self.keys.is_empty() {
             return Ok(());
         }
-        let mut columns = self.groups.emit(EmitTo::All)?;
+        let mut columns = self.keys.emit()?;
         for accumulator in &mut self.accumulators {
             columns.extend(accumulator.state(EmitTo::All)?);
         }
@@ -364,7 +341,6 @@ impl Grouper {
             out.push_back(batch.slice(offset, len));
             offset += len;
         }
-        self.groups = new_group_values(Arc::clone(&self.group_schema), &GroupOrdering::None)?;
         self.accumulators = accumulators(&self.aggregates)?;
         Ok(())
     }
@@ -379,181 +355,6 @@ fn accumulators(
         .collect()
 }
 
-/// Numbers the distinct keys of one batch: rows whose key columns hold the same views (or
-/// nulls) get the same id.
-#[derive(Default)]
-struct LocalKeys {
-    /// Each row's key id.
-    ids: Vec<u32>,
-    /// The first row of each key id.
-    firsts: Vec<u32>,
-    /// The ids of the columns before, while the next column is numbered.
-    before: Vec<u32>,
-    table: KeyIds,
-}
-
-impl LocalKeys {
-    /// Numbers the rows of `keys` (`Utf8View` columns of one batch); returns the first row of
-    /// each distinct key, or `None` for an empty batch.
-    fn number(&mut self, keys: &[ArrayRef]) -> Result<Option<&[u32]>> {
-        let rows = keys.first().map_or(0, |k| k.len());
-        if rows == 0 {
-            return Ok(None);
-        }
-        if rows >= NULL_KEY as usize {
-            return internal_err!("a batch of {rows} rows is too long to group");
-        }
-        for (i, column) in keys.iter().enumerate() {
-            // A row's key so far is (the id of its earlier columns, this column's view).
-            std::mem::swap(&mut self.ids, &mut self.before);
-            let before = (i > 0).then_some(self.before.as_slice());
-            number_column(
-                column,
-                before,
-                &mut self.table,
-                &mut self.ids,
-                &mut self.firsts,
-            )?;
-        }
-        Ok(Some(&self.firsts))
-    }
-}
-
-/// Marks a null in a key: the view of a null is not a value.
-const NULL_KEY: u32 = 1 << 31;
-
-/// Numbers the rows of `column`, each keyed by its view and its id in `before` (the columns
-/// to its left, if any), into `ids`, with each id's first row in `firsts`.
-fn number_column(
-    column: &ArrayRef,
-    before: Option<&[u32]>,
-    table: &mut KeyIds,
-    ids: &mut Vec<u32>,
-    firsts: &mut Vec<u32>,
-) -> Result<()> {
-    let Some(strings) = column.as_string_view_opt() else {
-        return internal_err!("a group key is {}, not Utf8View", column.data_type());
-    };
-    firsts.clear();
-    table.clear();
-    let views = strings.views();
-    ids.clear();
-    ids.resize(views.len(), 0);
-    let nulls = strings.logical_nulls().filter(|n| n.null_count() > 0);
-    // The loops stay small: a row's key, its hash and one probe; new keys are rare.
-    match (before, &nulls) {
-        (None, None) => {
-            for (row, (&view, id)) in views.iter().zip(ids.iter_mut()).enumerate() {
-                *id = table.id((0, view), row, firsts);
-            }
-        }
-        _ => {
-            for (row, (&view, id)) in views.iter().zip(ids.iter_mut()).enumerate() {
-                let prefix = before.map_or(0, |ids| ids[row]);
-                let key = match &nulls {
-                    Some(nulls) if nulls.is_null(row) => (prefix | NULL_KEY, 0),
-                    _ => (prefix, view),
-                };
-                *id = table.id(key, row, firsts);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// An open-addressing table from a key (an id and a view) to its id, kept between batches
-/// and cleared for each.
-#[derive(Default)]
-struct KeyIds {
-    /// Slots of (view, key id, id); an id of `u32::MAX` marks an empty slot.
-    slots: Vec<(u128, u32, u32)>,
-    len: usize,
-}
-
-impl KeyIds {
-    const EMPTY: u32 = u32::MAX;
-
-    fn clear(&mut self) {
-        if self.len > 0 {
-            self.slots.fill((0, 0, Self::EMPTY));
-            self.len = 0;
-        }
-        if self.slots.is_empty() {
-            self.grow();
-        }
-    }
-
-    /// The id of `key`; a key not seen yet takes the next id, with `row` as its first row.
-    #[inline]
-    fn id(&mut self, (prefix, view): (u32, u128), row: usize, firsts: &mut Vec<u32>) -> u32 {
-        let mask = self.slots.len() - 1;
-        let mut slot = hash_key(prefix, view) as usize & mask;
-        loop {
-            let (v, p, id) = self.slots[slot];
-            if id == Self::EMPTY {
-                return self.insert(slot, (prefix, view), row, firsts);
-            }
-            if v == view && p == prefix {
-                return id;
-            }
-            slot = (slot + 1) & mask;
-        }
-    }
-
-    /// Puts a new key in the empty `slot`; grows the table (and finds the key a new slot)
-    /// when it is half full.
-    #[cold]
-    #[inline(never)]
-    fn insert(
-        &mut self,
-        mut slot: usize,
-        (prefix, view): (u32, u128),
-        row: usize,
-        firsts: &mut Vec<u32>,
-    ) -> u32 {
-        if 2 * (self.len + 1) > self.slots.len() {
-            self.grow();
-            let mask = self.slots.len() - 1;
-            slot = hash_key(prefix, view) as usize & mask;
-            while self.slots[slot].2 != Self::EMPTY {
-                slot = (slot + 1) & mask;
-            }
-        }
-        let id = firsts.len() as u32;
-        firsts.push(row as u32);
-        self.slots[slot] = (view, prefix, id);
-        self.len += 1;
-        id
-    }
-
-    fn grow(&mut self) {
-        let capacity = (self.slots.len() * 2).max(256);
-        let old = std::mem::replace(&mut self.slots, vec![(0, 0, Self::EMPTY); capacity]);
-        let mask = capacity - 1;
-        for (view, prefix, id) in old.into_iter().filter(|s| s.2 != Self::EMPTY) {
-            let mut slot = hash_key(prefix, view) as usize & mask;
-            while self.slots[slot].2 != Self::EMPTY {
-                slot = (slot + 1) & mask;
-            }
-            self.slots[slot] = (view, prefix, id);
-        }
-    }
-}
-
-/// Mixes a key's id and both halves of its view (length and prefix; then the rest of a
-/// short string, or the buffer and offset of a long one) with folded multiplies.
-#[inline]
-fn hash_key(prefix: u32, view: u128) -> u64 {
-    mix(mix(view as u64 ^ u64::from(prefix).rotate_left(32)) ^ (view >> 64) as u64)
-}
-
-/// A folded multiply: the product's halves, xored.
-#[inline]
-fn mix(x: u64) -> u64 {
-    let product = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
-    (product as u64) ^ ((product >> 64) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,68 +362,6 @@ mod tests {
     use arrow::datatypes::{Field, Schema};
     use datafusion::datasource::MemTable;
     use datafusion::prelude::SessionContext;
-
-    fn ids_of(keys: &[ArrayRef]) -> (Vec<u32>, Vec<u32>) {
-        let mut local = LocalKeys::default();
-        let firsts = local.number(keys).unwrap().unwrap().to_vec();
-        (local.ids.clone(), firsts)
-    }
-
-    #[test]
-    fn equal_views_and_nulls_share_an_id() {
-        let long = "a string longer than twelve bytes";
-        let strings = StringViewArray::from(vec![Some("a"), Some(long), None, Some("b")]);
-        // `take` copies views, so rows 0 and 3 below hold the very same long view.
-        let indices = UInt32Array::from(vec![1, 0, 2, 1, 0, 2, 3]);
-        let column: ArrayRef = take(&strings, &indices, None).unwrap();
-        let (ids, firsts) = ids_of(&[Arc::clone(&column)]);
-        assert_eq!(ids, [0, 1, 2, 0, 1, 2, 3]);
-        assert_eq!(firsts, [0, 1, 2, 6]);
-    }
-
-    #[test]
-    fn an_empty_string_and_a_null_are_different_keys() {
-        // Both have an all-zero view.
-        let column: ArrayRef =
-            Arc::new(StringViewArray::from(vec![Some(""), None, Some(""), None]));
-        let (ids, firsts) = ids_of(&[Arc::clone(&column)]);
-        assert_eq!((ids, firsts), (vec![0, 1, 0, 1], vec![0, 1]));
-        let (ids, _) = ids_of(&[Arc::clone(&column), column]);
-        assert_eq!(ids, [0, 1, 0, 1]);
-    }
-
-    #[test]
-    fn keys_of_several_columns_are_numbered_as_tuples() {
-        let a: ArrayRef = Arc::new(StringViewArray::from(vec![
-            Some("x"),
-            Some("x"),
-            Some("y"),
-            None,
-            Some("x"),
-            None,
-        ]));
-        let b: ArrayRef = Arc::new(StringViewArray::from(vec![
-            Some("1"),
-            Some("2"),
-            Some("1"),
-            Some("1"),
-            Some("1"),
-            Some("1"),
-        ]));
-        let (ids, firsts) = ids_of(&[a, b]);
-        assert_eq!(ids, [0, 1, 2, 3, 0, 3]);
-        assert_eq!(firsts, [0, 1, 2, 3]);
-    }
-
-    #[test]
-    fn the_table_grows_past_its_first_size() {
-        let values: Vec<String> = (0..5_000).map(|i| format!("value number {i}")).collect();
-        let distinct = StringViewArray::from_iter_values(&values);
-        let twice = UInt32Array::from_iter_values((0..5_000).chain(0..5_000));
-        let (ids, firsts) = ids_of(&[take(&distinct, &twice, None).unwrap()]);
-        assert_eq!(firsts, (0..5_000).collect::<Vec<u32>>());
-        assert_eq!(ids[5_000..], ids[..5_000]);
-    }
 
     /// A table of `rows` rows over 4 partitions: three string columns with nulls (few,
     /// some and many distinct values) and a number.

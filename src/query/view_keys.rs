@@ -1,0 +1,705 @@
+//! The group table of [`super::view_groups`]: group keys of `Utf8View` columns, numbered.
+//!
+//! Each key column keeps the distinct strings it has held so far ([`Strings`]), each with an
+//! id. A batch's column is first numbered by view: the Parquet reader gives every row of one
+//! dictionary entry the very same 16-byte view, so comparing views (integers) finds the
+//! batch's distinct strings, and only those are hashed and looked up as strings. A row's key
+//! is then the tuple of its columns' string ids, and a table of tuples ([`Tuples`]) gives its
+//! group: integers again, where DataFusion's own table hashes and compares every row's
+//! strings.
+//!
+//! With one key column the string ids are the groups. Group ids run from 0 in the order the
+//! keys first came, as [`datafusion`]'s accumulators expect.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, StringViewArray, StringViewBuilder, UInt32Array};
+use arrow::compute::take;
+use datafusion::common::{Result, internal_err};
+
+/// The group table: the distinct keys seen since the last [`ViewKeys::emit`].
+pub(super) struct ViewKeys {
+    columns: Vec<Strings>,
+    /// For each column, each row's string id in the batch being interned.
+    row_ids: Vec<Vec<u32>>,
+    tuples: Tuples,
+    /// Scratch space of the numbering by view.
+    local_ids: Vec<u32>,
+    firsts: Vec<u32>,
+    strings_of_local: Vec<u32>,
+}
+
+impl ViewKeys {
+    pub(super) fn new(columns: usize) -> ViewKeys {
+        ViewKeys {
+            columns: (0..columns).map(|_| Strings::default()).collect(),
+            row_ids: vec![Vec::new(); columns],
+            tuples: Tuples::new(columns),
+            local_ids: Vec::new(),
+            firsts: Vec::new(),
+            strings_of_local: Vec::new(),
+        }
+    }
+
+    /// The number of groups.
+    pub(super) fn len(&self) -> usize {
+        match self.columns.as_slice() {
+            [only] => only.len(),
+            _ => self.tuples.len(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Puts each row of `keys` (one `Utf8View` array per key column) in its group, adding
+    /// groups for keys not seen yet; `groups` gets each row's group id.
+    pub(super) fn intern(&mut self, keys: &[ArrayRef], groups: &mut Vec<usize>) -> Result<()> {
+        if keys.len() != self.columns.len() {
+            return internal_err!(
+                "{} group key columns for a table of {}",
+                keys.len(),
+                self.columns.len()
+            );
+        }
+        let rows = keys.first().map_or(0, |k| k.len());
+        if rows >= NULL_VIEW as usize {
+            return internal_err!("a batch of {rows} rows is too long to group");
+        }
+        for (column, (strings, ids)) in keys
+            .iter()
+            .zip(self.columns.iter_mut().zip(&mut self.row_ids))
+        {
+            let Some(column) = column.as_string_view_opt() else {
+                return internal_err!("a group key is {}, not Utf8View", column.data_type());
+            };
+            if column.len() != rows {
+                return internal_err!("group key columns of different lengths");
+            }
+            ids.clear();
+            if strings.by_view {
+                // Number the batch's views, then look each distinct one up as a string.
+                number_views(column, &mut strings.views, &mut self.local_ids, &mut self.firsts);
+                self.strings_of_local.clear();
+                strings.look_up(
+                    column,
+                    self.firsts.iter().map(|&row| row as usize),
+                    &mut self.strings_of_local,
+                );
+                ids.extend(
+                    self.local_ids
+                        .iter()
+                        .map(|&local| self.strings_of_local[local as usize]),
+                );
+                // When most views are distinct, numbering them only adds to the lookups.
+                strings.by_view = self.firsts.len() <= rows / 2 || rows < MIN_PROBE_ROWS;
+            } else {
+                strings.look_up(column, 0..rows, ids);
+            }
+        }
+        groups.clear();
+        match self.row_ids.as_slice() {
+            [only] => groups.extend(only.iter().map(|&id| id as usize)),
+            [first, second] => self.tuples.pair_groups(first, second, groups),
+            columns => {
+                let mut tuple = vec![0; columns.len()];
+                for row in 0..rows {
+                    for (value, ids) in tuple.iter_mut().zip(columns) {
+                        *value = ids[row];
+                    }
+                    groups.push(self.tuples.group(&tuple) as usize);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands out every group's key, one array per key column in group order, and starts
+    /// empty.
+    pub(super) fn emit(&mut self) -> Result<Vec<ArrayRef>> {
+        let columns = self.columns.len();
+        let values = std::mem::replace(
+            &mut self.columns,
+            (0..columns).map(|_| Strings::default()).collect(),
+        )
+        .into_iter()
+        .map(|strings| strings.into_array())
+        .collect::<Vec<_>>();
+        let tuples = std::mem::replace(&mut self.tuples, Tuples::new(columns));
+        if columns == 1 {
+            return Ok(values);
+        }
+        values
+            .iter()
+            .enumerate()
+            .map(|(column, values)| {
+                let ids = UInt32Array::from_iter_values(
+                    tuples.keys.iter().skip(column).step_by(columns).copied(),
+                );
+                Ok(take(values, &ids, None)?)
+            })
+            .collect()
+    }
+}
+
+/// The distinct strings of one key column, each with an id from 0 in the order first seen.
+struct Strings {
+    /// The strings, one after another; string `id` ends at `ends[id]`.
+    text: String,
+    ends: Vec<usize>,
+    /// The id standing for null, once a null was seen (its string is empty).
+    null: Option<u32>,
+    table: IdTable,
+    /// Whether a batch's rows are numbered by view before their strings are looked up: until
+    /// a batch holds more distinct views than repeated ones.
+    by_view: bool,
+    /// The table of that numbering, cleared for each batch.
+    views: ViewIds,
+}
+
+/// How many rows' table slots are read ahead of their lookups.
+const LOOKAHEAD: usize = 16;
+
+/// The fewest rows of a batch that can tell the numbering by view to stop.
+const MIN_PROBE_ROWS: usize = 1024;
+
+impl Default for Strings {
+    fn default() -> Strings {
+        Strings {
+            text: String::new(),
+            ends: Vec::new(),
+            null: None,
+            table: IdTable::default(),
+            by_view: true,
+            views: ViewIds::default(),
+        }
+    }
+}
+
+impl Strings {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends[id - 1] };
+        &self.text[start..self.ends[id]]
+    }
+
+    /// Appends to `ids` the id of the string (or null) in each of `rows` of `column`.
+    fn look_up(
+        &mut self,
+        column: &StringViewArray,
+        rows: impl Iterator<Item = usize>,
+        ids: &mut Vec<u32>,
+    ) {
+        let mut rows = rows.peekable();
+        let mut chunk = [(0, 0); LOOKAHEAD];
+        while rows.peek().is_some() {
+            let mut len = 0;
+            for (slot, row) in chunk.iter_mut().zip(rows.by_ref()) {
+                let hash = match column.is_null(row) {
+                    true => 0,
+                    false => hash_bytes(column.value(row).as_bytes()),
+                };
+                *slot = (row, hash);
+                len += 1;
+            }
+            let chunk = &chunk[..len];
+            self.fetch(chunk.iter().map(|&(_, hash)| hash));
+            for &(row, hash) in chunk {
+                ids.push(match column.is_null(row) {
+                    true => self.null_id(),
+                    false => self.id(column.value(row), hash),
+                });
+            }
+        }
+    }
+
+    /// Reads, for each hash, its first slot and the end of the string there, ahead of the
+    /// lookups: these loads are independent, so the processor waits for memory once for a
+    /// chunk of rows rather than once per row.
+    #[inline]
+    fn fetch(&self, hashes: impl Iterator<Item = u64> + Clone) {
+        self.table.fetch(hashes.clone());
+        let mut seen = 0u8;
+        for hash in hashes {
+            if let Some(id) = self.table.first_id(hash) {
+                let end = self.ends[id as usize];
+                seen ^= self.text.as_bytes()[end.saturating_sub(1)];
+            }
+        }
+        std::hint::black_box(seen);
+    }
+
+    /// The id of `value`, whose hash is `hash`; a new one when it was not seen yet.
+    fn id(&mut self, value: &str, hash: u64) -> u32 {
+        let Strings {
+            text,
+            ends,
+            null,
+            table,
+            ..
+        } = self;
+        let found = table.find(hash, |id| {
+            Some(id) != *null && {
+                let id = id as usize;
+                let start = if id == 0 { 0 } else { ends[id - 1] };
+                text.as_bytes()[start..ends[id]] == *value.as_bytes()
+            }
+        });
+        match found {
+            Ok(id) => id,
+            Err(slot) => {
+                let id = self.push(value);
+                self.table.insert(slot, hash, id);
+                id
+            }
+        }
+    }
+
+    fn null_id(&mut self) -> u32 {
+        match self.null {
+            Some(id) => id,
+            None => {
+                let id = self.push("");
+                self.null = Some(id);
+                id
+            }
+        }
+    }
+
+    fn push(&mut self, value: &str) -> u32 {
+        self.text.push_str(value);
+        self.ends.push(self.text.len());
+        (self.ends.len() - 1) as u32
+    }
+
+    /// The strings in id order, with null at the null id.
+    fn into_array(self) -> ArrayRef {
+        let mut builder = StringViewBuilder::with_capacity(self.len());
+        for id in 0..self.len() as u32 {
+            match Some(id) == self.null {
+                true => builder.append_null(),
+                false => builder.append_value(self.get(id)),
+            }
+        }
+        Arc::new(builder.finish())
+    }
+}
+
+/// The distinct tuples of string ids (keys of two or more columns), each with a group id from
+/// 0 in the order first seen.
+struct Tuples {
+    width: usize,
+    /// Each group's tuple, `width` ids after another.
+    keys: Vec<u32>,
+    table: IdTable,
+}
+
+impl Tuples {
+    fn new(width: usize) -> Tuples {
+        Tuples {
+            width,
+            keys: Vec::new(),
+            table: IdTable::default(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len() / self.width.max(1)
+    }
+
+    /// Appends to `groups` the group of each pair of `first` and `second`.
+    fn pair_groups(&mut self, first: &[u32], second: &[u32], groups: &mut Vec<usize>) {
+        let mut keys = [0; LOOKAHEAD];
+        for (first, second) in first.chunks(LOOKAHEAD).zip(second.chunks(LOOKAHEAD)) {
+            for (key, (&a, &b)) in keys.iter_mut().zip(first.iter().zip(second)) {
+                *key = pair_key(a, b);
+            }
+            let keys = &keys[..first.len()];
+            self.table.fetch(keys.iter().copied());
+            for &key in keys {
+                let group = match self.table.find(key, |_| true) {
+                    Ok(group) => group,
+                    Err(slot) => self.add(slot, key, &[(key >> 32) as u32, key as u32]),
+                };
+                groups.push(group as usize);
+            }
+        }
+    }
+
+    #[inline]
+    fn group(&mut self, tuple: &[u32]) -> u32 {
+        // A pair is its own key in the table; a longer tuple is keyed by its hash.
+        let (key, exact) = match tuple {
+            [a, b] => (pair_key(*a, *b), true),
+            _ => {
+                let hash = tuple.iter().fold(0, |hash, &id| mix(hash ^ u64::from(id)));
+                (hash, false)
+            }
+        };
+        let width = self.width;
+        let keys = &self.keys;
+        match self.table.find(key, |group| {
+            let start = group as usize * width;
+            exact || keys[start..start + width] == *tuple
+        }) {
+            Ok(group) => group,
+            Err(slot) => self.add(slot, key, tuple),
+        }
+    }
+
+    fn add(&mut self, slot: usize, key: u64, tuple: &[u32]) -> u32 {
+        let group = self.len() as u32;
+        self.keys.extend_from_slice(tuple);
+        self.table.insert(slot, key, group);
+        group
+    }
+}
+
+/// A pair of ids as one key.
+#[inline]
+fn pair_key(a: u32, b: u32) -> u64 {
+    u64::from(a) << 32 | u64::from(b)
+}
+
+/// An open-addressing table of ids by a 64-bit key (a hash, or a value that fits); what an id
+/// stands for is kept by its owner, who tells apart the ids of one key.
+#[derive(Default)]
+struct IdTable {
+    /// Slots of (key, id); an id of `u32::MAX` marks an empty slot.
+    slots: Vec<(u64, u32)>,
+    len: usize,
+}
+
+impl IdTable {
+    const EMPTY: u32 = u32::MAX;
+
+    /// The id under `key` for which `equal` holds, or the empty slot where such an id goes.
+    #[inline]
+    fn find(&mut self, key: u64, mut equal: impl FnMut(u32) -> bool) -> Result<u32, usize> {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = mix(key) as usize & mask;
+        loop {
+            let (k, id) = self.slots[slot];
+            if id == Self::EMPTY {
+                return Err(slot);
+            }
+            if k == key && equal(id) {
+                return Ok(id);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Reads the first slot of each key ahead of the lookups (see [`Strings::fetch`]).
+    #[inline]
+    fn fetch(&self, keys: impl Iterator<Item = u64>) {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut seen = 0;
+        for key in keys {
+            if let Some(&(k, _)) = self.slots.get(mix(key) as usize & mask) {
+                seen ^= k;
+            }
+        }
+        std::hint::black_box(seen);
+    }
+
+    /// The id in the first slot of `key`, if any.
+    #[inline]
+    fn first_id(&self, key: u64) -> Option<u32> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let &(_, id) = self.slots.get(mix(key) as usize & mask)?;
+        (id != Self::EMPTY).then_some(id)
+    }
+
+    /// Puts `id` in the empty `slot` that [`IdTable::find`] gave for `key`.
+    fn insert(&mut self, slot: usize, key: u64, id: u32) {
+        self.slots[slot] = (key, id);
+        self.len += 1;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let capacity = (self.slots.len() * 2).max(256);
+        let old = std::mem::replace(&mut self.slots, vec![(0, Self::EMPTY); capacity]);
+        let mask = capacity - 1;
+        for (key, id) in old.into_iter().filter(|s| s.1 != Self::EMPTY) {
+            let mut slot = mix(key) as usize & mask;
+            while self.slots[slot].1 != Self::EMPTY {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = (key, id);
+        }
+    }
+}
+
+/// Marks a null row in the numbering by view: the view of a null is not a value.
+const NULL_VIEW: u32 = 1 << 31;
+
+/// Numbers the rows of `column` by their views (and nulls): rows with the same view get the
+/// same id in `ids`; `firsts` gets each id's first row. Equal views hold equal strings, while
+/// one string may have two views (two row groups' dictionaries): those two ids then find the
+/// same string id.
+fn number_views(
+    column: &StringViewArray,
+    table: &mut ViewIds,
+    ids: &mut Vec<u32>,
+    firsts: &mut Vec<u32>,
+) {
+    firsts.clear();
+    table.clear();
+    let views = column.views();
+    ids.clear();
+    ids.resize(views.len(), 0);
+    match column.logical_nulls().filter(|n| n.null_count() > 0) {
+        None => {
+            for (row, (&view, id)) in views.iter().zip(ids.iter_mut()).enumerate() {
+                *id = table.id((0, view), row, firsts);
+            }
+        }
+        Some(nulls) => {
+            for (row, (&view, id)) in views.iter().zip(ids.iter_mut()).enumerate() {
+                let key = match nulls.is_null(row) {
+                    true => (NULL_VIEW, 0),
+                    false => (0, view),
+                };
+                *id = table.id(key, row, firsts);
+            }
+        }
+    }
+}
+
+/// An open-addressing table from a view (and a null mark) to its id, kept between batches and
+/// cleared for each.
+#[derive(Default)]
+struct ViewIds {
+    /// Slots of (view, null mark, id); an id of `u32::MAX` marks an empty slot.
+    slots: Vec<(u128, u32, u32)>,
+    len: usize,
+}
+
+impl ViewIds {
+    const EMPTY: u32 = u32::MAX;
+
+    fn clear(&mut self) {
+        if self.len > 0 {
+            self.slots.fill((0, 0, Self::EMPTY));
+            self.len = 0;
+        }
+        if self.slots.is_empty() {
+            self.grow();
+        }
+    }
+
+    /// The id of `key`; a key not seen yet takes the next id, with `row` as its first row.
+    #[inline]
+    fn id(&mut self, (mark, view): (u32, u128), row: usize, firsts: &mut Vec<u32>) -> u32 {
+        let mask = self.slots.len() - 1;
+        let mut slot = hash_view(mark, view) as usize & mask;
+        loop {
+            let (v, m, id) = self.slots[slot];
+            if id == Self::EMPTY {
+                return self.insert(slot, (mark, view), row, firsts);
+            }
+            if v == view && m == mark {
+                return id;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Puts a new key in the empty `slot`; grows the table (and finds the key a new slot)
+    /// when it is half full.
+    #[cold]
+    #[inline(never)]
+    fn insert(
+        &mut self,
+        mut slot: usize,
+        (mark, view): (u32, u128),
+        row: usize,
+        firsts: &mut Vec<u32>,
+    ) -> u32 {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+            let mask = self.slots.len() - 1;
+            slot = hash_view(mark, view) as usize & mask;
+            while self.slots[slot].2 != Self::EMPTY {
+                slot = (slot + 1) & mask;
+            }
+        }
+        let id = firsts.len() as u32;
+        firsts.push(row as u32);
+        self.slots[slot] = (view, mark, id);
+        self.len += 1;
+        id
+    }
+
+    fn grow(&mut self) {
+        let capacity = (self.slots.len() * 2).max(256);
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0, Self::EMPTY); capacity]);
+        let mask = capacity - 1;
+        for (view, mark, id) in old.into_iter().filter(|s| s.2 != Self::EMPTY) {
+            let mut slot = hash_view(mark, view) as usize & mask;
+            while self.slots[slot].2 != Self::EMPTY {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = (view, mark, id);
+        }
+    }
+}
+
+/// Mixes a null mark and both halves of a view (length and prefix; then the rest of a short
+/// string, or the buffer and offset of a long one) with folded multiplies.
+#[inline]
+fn hash_view(mark: u32, view: u128) -> u64 {
+    mix(mix(view as u64 ^ u64::from(mark).rotate_left(32)) ^ (view >> 64) as u64)
+}
+
+/// Mixes a string's length and its bytes, eight at a time.
+#[inline]
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut hash = mix(bytes.len() as u64);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        hash = mix(hash ^ u64::from_le_bytes(word));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        hash = mix(hash ^ u64::from_le_bytes(word));
+    }
+    hash
+}
+
+/// A folded multiply: the product's halves, xored.
+#[inline]
+fn mix(x: u64) -> u64 {
+    let product = u128::from(x) * 0x9E37_79B9_7F4A_7C15;
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::StringViewArray;
+
+    fn column(values: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringViewArray::from(values.to_vec()))
+    }
+
+    fn groups_of(table: &mut ViewKeys, keys: &[ArrayRef]) -> Vec<usize> {
+        let mut groups = Vec::new();
+        table.intern(keys, &mut groups).unwrap();
+        groups
+    }
+
+    fn emitted(table: &mut ViewKeys) -> Vec<Vec<Option<String>>> {
+        table
+            .emit()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                c.as_string_view()
+                    .iter()
+                    .map(|v| v.map(str::to_string))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equal_strings_share_a_group_across_views_and_batches() {
+        let long = "a string longer than twelve bytes";
+        let strings = StringViewArray::from(vec![Some("a"), Some(long), None, Some("b")]);
+        // `take` copies views, so rows 0 and 3 below hold the very same long view.
+        let indices = UInt32Array::from(vec![1, 0, 2, 1, 0, 2, 3]);
+        let first: ArrayRef = take(&strings, &indices, None).unwrap();
+        // The same strings again, in arrays of their own: other views of them.
+        let second = column(&[Some("b"), Some(long), None, Some("c")]);
+        let mut table = ViewKeys::new(1);
+        assert_eq!(groups_of(&mut table, &[first]), [0, 1, 2, 0, 1, 2, 3]);
+        assert_eq!(groups_of(&mut table, &[second]), [3, 0, 2, 4]);
+        assert_eq!(table.len(), 5);
+        let expected = [Some(long), Some("a"), None, Some("b"), Some("c")];
+        assert_eq!(
+            emitted(&mut table),
+            [expected.map(|v| v.map(str::to_string)).to_vec()]
+        );
+        assert!(table.is_empty(), "emitting starts the table afresh");
+    }
+
+    #[test]
+    fn an_empty_string_and_a_null_are_different_keys() {
+        // Both have an all-zero view.
+        let values = column(&[Some(""), None, Some(""), None]);
+        let mut table = ViewKeys::new(1);
+        assert_eq!(
+            groups_of(&mut table, std::slice::from_ref(&values)),
+            [0, 1, 0, 1]
+        );
+        assert_eq!(
+            emitted(&mut table),
+            [vec![Some(String::new()), None]]
+        );
+        let mut pairs = ViewKeys::new(2);
+        assert_eq!(groups_of(&mut pairs, &[Arc::clone(&values), values]), [0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn keys_of_several_columns_are_grouped_as_tuples() {
+        let a = column(&[Some("x"), Some("x"), Some("y"), None, Some("x"), None]);
+        let b = column(&[Some("1"), Some("2"), Some("1"), Some("1"), Some("1"), Some("1")]);
+        let mut pairs = ViewKeys::new(2);
+        assert_eq!(
+            groups_of(&mut pairs, &[Arc::clone(&a), Arc::clone(&b)]),
+            [0, 1, 2, 3, 0, 3]
+        );
+        let text = |v: &[Option<&str>]| v.iter().map(|v| v.map(str::to_string)).collect();
+        assert_eq!(
+            emitted(&mut pairs),
+            [
+                text(&[Some("x"), Some("x"), Some("y"), None]),
+                text(&[Some("1"), Some("2"), Some("1"), Some("1")])
+            ]
+        );
+        // Three columns go through the general tuple table.
+        let mut triples = ViewKeys::new(3);
+        let c = column(&[Some("p"), Some("p"), Some("p"), Some("p"), Some("q"), Some("p")]);
+        assert_eq!(groups_of(&mut triples, &[a, b, c]), [0, 1, 2, 3, 4, 3]);
+        assert_eq!(triples.len(), 5);
+    }
+
+    #[test]
+    fn the_tables_grow_past_their_first_size() {
+        let values: Vec<String> = (0..5_000).map(|i| format!("value number {i}")).collect();
+        let distinct = StringViewArray::from_iter_values(&values);
+        let twice = UInt32Array::from_iter_values((0..5_000).chain(0..5_000));
+        let keys: ArrayRef = take(&distinct, &twice, None).unwrap();
+        let mut table = ViewKeys::new(2);
+        let groups = groups_of(&mut table, &[Arc::clone(&keys), keys]);
+        assert_eq!(groups[..5_000], (0..5_000).collect::<Vec<usize>>());
+        assert_eq!(groups[5_000..], groups[..5_000]);
+        let columns = emitted(&mut table);
+        let expected: Vec<Option<String>> = values.into_iter().map(Some).collect();
+        assert_eq!(columns, [expected.clone(), expected]);
+    }
+
+    #[test]
+    fn keys_other_than_string_views_are_refused() {
+        let numbers: ArrayRef = Arc::new(UInt32Array::from(vec![1, 2]));
+        let mut table = ViewKeys::new(1);
+        let err = table.intern(&[numbers], &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("not Utf8View"), "{err}");
+    }
+}
