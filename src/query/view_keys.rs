@@ -80,7 +80,12 @@ impl ViewKeys {
             ids.clear();
             if strings.by_view {
                 // Number the batch's views, then look each distinct one up as a string.
-                number_views(column, &mut strings.views, &mut self.local_ids, &mut self.firsts);
+                number_views(
+                    column,
+                    &mut strings.views,
+                    &mut self.local_ids,
+                    &mut self.firsts,
+                );
                 self.strings_of_local.clear();
                 strings.look_up(
                     column,
@@ -648,24 +653,31 @@ mod tests {
             groups_of(&mut table, std::slice::from_ref(&values)),
             [0, 1, 0, 1]
         );
-        assert_eq!(
-            emitted(&mut table),
-            [vec![Some(String::new()), None]]
-        );
+        assert_eq!(emitted(&mut table), [vec![Some(String::new()), None]]);
         let mut pairs = ViewKeys::new(2);
-        assert_eq!(groups_of(&mut pairs, &[Arc::clone(&values), values]), [0, 1, 0, 1]);
+        assert_eq!(
+            groups_of(&mut pairs, &[Arc::clone(&values), values]),
+            [0, 1, 0, 1]
+        );
     }
 
     #[test]
     fn keys_of_several_columns_are_grouped_as_tuples() {
         let a = column(&[Some("x"), Some("x"), Some("y"), None, Some("x"), None]);
-        let b = column(&[Some("1"), Some("2"), Some("1"), Some("1"), Some("1"), Some("1")]);
+        let b = column(&[
+            Some("1"),
+            Some("2"),
+            Some("1"),
+            Some("1"),
+            Some("1"),
+            Some("1"),
+        ]);
         let mut pairs = ViewKeys::new(2);
         assert_eq!(
             groups_of(&mut pairs, &[Arc::clone(&a), Arc::clone(&b)]),
             [0, 1, 2, 3, 0, 3]
         );
-        let text = |v: &[Option<&str>]| v.iter().map(|v| v.map(str::to_string)).collect();
+        let text = |v: &[Option<&str>]| v.iter().map(|v| v.map(str::to_string)).collect::<Vec<_>>();
         assert_eq!(
             emitted(&mut pairs),
             [
@@ -675,7 +687,14 @@ mod tests {
         );
         // Three columns go through the general tuple table.
         let mut triples = ViewKeys::new(3);
-        let c = column(&[Some("p"), Some("p"), Some("p"), Some("p"), Some("q"), Some("p")]);
+        let c = column(&[
+            Some("p"),
+            Some("p"),
+            Some("p"),
+            Some("p"),
+            Some("q"),
+            Some("p"),
+        ]);
         assert_eq!(groups_of(&mut triples, &[a, b, c]), [0, 1, 2, 3, 4, 3]);
         assert_eq!(triples.len(), 5);
     }
