@@ -8,6 +8,11 @@
 //! group: integers again, where DataFusion's own table hashes and compares every row's
 //! strings.
 //!
+//! A column whose batches hold mostly distinct views (an address per row) skips the numbering
+//! and looks every row up. Lookups go a chunk of rows at a time: the table slots of the whole
+//! chunk are read first, so that the processor waits for memory once per chunk (the tables
+//! of such columns outgrow the caches).
+//!
 //! With one key column the string ids are the groups. Group ids run from 0 in the order the
 //! keys first came, as [`datafusion`]'s accumulators expect.
 
