@@ -28,6 +28,26 @@ const HIGH_CARDINALITY: &[&[&str]] = &[
     &["eventdata", "uid"],
 ];
 
+/// Short strings that repeat (names, sources, codes, types, principals, addresses) and the
+/// delta-encoded event time. Dictionary encoding leaves bit-packed indices that ZSTD shrinks
+/// by only 1.2-1.7x (measured on sample data), while every column chunk it compresses costs
+/// each query that reads it a decompressor to set up and run; these are stored uncompressed.
+const UNCOMPRESSED: &[&[&str]] = &[
+    &["eventtime"],
+    &["eventcategory"],
+    &["awsregion"],
+    &["recipientaccountid"],
+    &["eventdata", "eventname"],
+    &["eventdata", "eventtype"],
+    &["eventdata", "awsregion"],
+    &["eventdata", "recipientaccountid"],
+    &["eventdata", "eventsource"],
+    &["eventdata", "errorcode"],
+    &["eventdata", "sourceipaddress"],
+    &["eventdata", "useridentity", "type"],
+    &["eventdata", "useridentity", "principalid"],
+];
+
 fn properties(schema: &arrow::datatypes::Schema) -> WriterProperties {
     // Event times are sorted within a file, so the differences between neighbours are small:
     // delta encoding stores them in a byte or two where plain values take eight (and then
@@ -40,6 +60,10 @@ fn properties(schema: &arrow::datatypes::Schema) -> WriterProperties {
         .set_column_dictionary_enabled(event_time.clone(), false)
         .set_column_encoding(event_time, Encoding::DELTA_BINARY_PACKED)
         .set_created_by(format!("auditlake {}", env!("CARGO_PKG_VERSION")));
+    for path in UNCOMPRESSED {
+        let column = ColumnPath::new(path.iter().map(|s| s.to_string()).collect());
+        builder = builder.set_column_compression(column, Compression::UNCOMPRESSED);
+    }
     for path in HIGH_CARDINALITY {
         if schema.field_with_name(path[0]).is_err() {
             continue;
@@ -505,5 +529,33 @@ mod tests {
             time.statistics()
                 .is_some_and(|s| s.min_bytes_opt().is_some())
         );
+    }
+
+    #[test]
+    fn short_repeating_strings_are_stored_uncompressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = DataFileWriter::create(dir.path(), events(100).schema()).unwrap();
+        file.write(events(100)).unwrap();
+        let entry = file.finish().unwrap().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(
+            File::open(dir.path().join(entry.name)).unwrap(),
+        )
+        .unwrap();
+        let codec = |path: &str| {
+            let group = reader.metadata().row_group(0);
+            let column = group
+                .columns()
+                .iter()
+                .find(|c| c.column_path().string() == path);
+            column
+                .unwrap_or_else(|| panic!("no column {path}"))
+                .compression()
+        };
+        for path in ["eventtime", "eventdata.eventname", "eventdata.eventsource"] {
+            assert_eq!(codec(path), Compression::UNCOMPRESSED, "{path}");
+        }
+        for path in ["eventjson", "eventid", "eventdata.uid"] {
+            assert!(matches!(codec(path), Compression::ZSTD(_)), "{path}");
+        }
     }
 }
