@@ -472,8 +472,29 @@ fn report(manifest: &Manifest, dir: &Path) -> Result<CompactReport, StoreError> 
     })
 }
 
-/// Reads `files`, drops events older than `cutoff`, sorts by eventtime, writes new files.
+/// Reads `files`, drops events older than `cutoff`, sorts by eventtime, writes new files:
+/// by merging their sorted runs ([`super::runs`]), or, for files that differ in schema or
+/// are not sorted within their row groups, with a sort that spills to disk.
 async fn merge(
+    writer: &StoreWriter,
+    eds_id: &str,
+    files: &[&FileEntry],
+    cutoff: i64,
+) -> Result<Vec<FileEntry>, StoreError> {
+    let dir = writer.store().data_dir(eds_id);
+    let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(&f.name)).collect();
+    let mut output = MergeOutput::new(dir.clone());
+    match super::runs::merge(&paths, cutoff, &dir, &mut |batch| output.push(batch))? {
+        Ok(()) => output.finish(),
+        Err(_) => {
+            output.abandon()?;
+            sort_merge(writer, eds_id, files, cutoff).await
+        }
+    }
+}
+
+/// Reads `files`, drops events older than `cutoff`, sorts by eventtime, writes new files.
+async fn sort_merge(
     writer: &StoreWriter,
     eds_id: &str,
     files: &[&FileEntry],
@@ -553,6 +574,16 @@ impl MergeOutput {
             && let Some(entry) = self.current.take().expect("a file is open").finish()?
         {
             self.written.push(entry);
+        }
+        Ok(())
+    }
+
+    /// Removes what was written: the merge goes another way.
+    fn abandon(mut self) -> Result<(), StoreError> {
+        drop(self.current.take());
+        for entry in std::mem::take(&mut self.written) {
+            let path = self.dir.join(&entry.name);
+            std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
         }
         Ok(())
     }

@@ -10,6 +10,7 @@
 pub mod compact;
 pub mod lock;
 pub mod manifest;
+mod runs;
 pub mod verify;
 pub mod writer;
 
