@@ -33,9 +33,10 @@ pub const SMALL_FILE_ROWS: u64 = 250_000;
 pub const AUTO_COMPACT_FILES: usize = 16;
 /// Compaction writes files of at most this many rows.
 pub const OUTPUT_FILE_ROWS: u64 = 2_000_000;
-/// Memory the merge sort may use before it spills to disk. The process holds more than the
-/// sort counts: merging 400,000 or 700,000 events peaks at about 390 MB with 96 MB here
-/// (410 MB with 160 MB). Below 96 MB, the spill reservation alone exhausts it.
+/// Memory the merge sort (for files that differ in schema; others are merged as sorted runs)
+/// may use before it spills to disk. The process holds more than the sort counts: sorting
+/// 400,000 or 700,000 events peaked at about 390 MB with 96 MB here (410 MB with 160 MB).
+/// Below 96 MB, the spill reservation alone exhausts it.
 const SORT_MEMORY_BYTES: usize = 96 * 1024 * 1024;
 /// Memory set aside for merging the sort's spill files.
 const SORT_SPILL_RESERVATION_BYTES: usize = 64 * 1024 * 1024;
