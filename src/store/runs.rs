@@ -14,6 +14,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::array::{Array, RecordBatch, TimestampMillisecondArray};
 use arrow::datatypes::SchemaRef;
@@ -63,7 +64,7 @@ pub fn merge(
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
         match &schema {
             Some(schema) if schema != builder.schema() => return Ok(Err(NotRuns::Schemas)),
-            _ => schema = Some(builder.schema().clone()),
+            _ => schema = Some(Arc::clone(builder.schema())),
         }
         runs.extend(runs_of(path, builder.metadata())?);
     }
@@ -76,7 +77,7 @@ pub fn merge(
         if runs.len() <= FAN_IN {
             break merge_runs(&runs, cutoff, out);
         }
-        let mut file = DataFileWriter::create(scratch, schema.clone())?;
+        let mut file = DataFileWriter::create(scratch, Arc::clone(&schema))?;
         file.fill_row_groups();
         let taken: Vec<Run> = runs.drain(..FAN_IN).collect();
         if let Err(unsorted) = merge_runs(&taken, cutoff, &mut |batch| file.write(batch))? {
@@ -84,12 +85,11 @@ pub fn merge(
         }
         if let Some(entry) = file.finish()? {
             let path = scratch.join(&entry.name);
-            let metadata = ParquetRecordBatchReaderBuilder::try_new(
+            let groups = ParquetRecordBatchReaderBuilder::try_new(
                 File::open(&path).map_err(|e| StoreError::io(&path, e))?,
             )?
             .metadata()
-            .clone();
-            let groups = metadata.num_row_groups();
+            .num_row_groups();
             runs.push(Run {
                 path: path.clone(),
                 row_groups: (0..groups).collect(),
