@@ -328,7 +328,10 @@ async fn files_table(
             config.with_schema(view_schema(&inferred))
         }
     };
-    let listing = Arc::new(ListingTable::try_new(config)?);
+    // Statistics of a file, read from its footer, are kept for the session (data files never
+    // change once written): without this, every query recomputed them for every file.
+    let statistics = state.runtime_env().cache_manager.get_file_statistic_cache();
+    let listing = Arc::new(ListingTable::try_new(config)?.with_cache(statistics));
     Ok(Arc::new(ViewScan::new(listing)))
 }
 

@@ -376,6 +376,29 @@ async fn a_file_scanned_in_ranges_counts_once() {
     assert_eq!(stats.rows_scanned, 6);
 }
 
+#[tokio::test]
+async fn file_statistics_are_read_once_per_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 30).await;
+    let cache = engine
+        .context()
+        .runtime_env()
+        .cache_manager
+        .get_file_statistic_cache()
+        .expect("the session keeps file statistics");
+    assert_eq!(cache.len(), 0);
+    let sql = format!("SELECT count(*) FROM {ID} WHERE eventdata.eventname <> 'x'");
+    let first = strings(&engine, &sql).await;
+    let cached = cache.len();
+    assert!(cached > 0, "the query's files have their statistics kept");
+    assert_eq!(strings(&engine, &sql).await, first);
+    assert_eq!(
+        cache.len(),
+        cached,
+        "the second query read them from the cache"
+    );
+}
+
 /// The file scans of `plan`.
 fn scans(plan: &Arc<dyn ExecutionPlan>) -> Vec<&FileScanConfig> {
     let mut scans = Vec::new();
