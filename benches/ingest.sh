@@ -10,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 events="${1:-1000000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/auditlake-target}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/auditlake"
+# AUDITLAKE_BIN names a prebuilt binary; otherwise the release build is made here.
+[ -n "${AUDITLAKE_BIN:-}" ] || cargo build --release --quiet
+bin="${AUDITLAKE_BIN:-$CARGO_TARGET_DIR/release/auditlake}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/auditlake-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
