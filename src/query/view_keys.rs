@@ -69,7 +69,7 @@ impl ViewKeys {
             );
         }
         let rows = keys.first().map_or(0, |k| k.len());
-        if rows >= NULL_VIEW as usize {
+        if rows > u32::MAX as usize {
             return internal_err!("a batch of {rows} rows is too long to group");
         }
         for (column, (strings, ids)) in keys

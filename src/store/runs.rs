@@ -50,7 +50,8 @@ pub enum NotRuns {
 
 /// Merges `paths` (data files of one store, all sorted within each row group) into one
 /// stream sorted by eventtime, without events before `cutoff`, handed batch by batch to
-/// `out`. Rounds of merging write their files to `scratch` and remove them when read.
+/// `out`. Rounds of merging write their files to `scratch`; they are removed before this
+/// returns, whatever the outcome.
 pub fn merge(
     paths: &[PathBuf],
     cutoff: i64,
@@ -71,17 +72,33 @@ pub fn merge(
     let Some(schema) = schema else {
         return Ok(Ok(()));
     };
-    // Rounds: the oldest runs merged into a file, which joins the queue as one run.
     let mut rounds = Vec::new();
-    let outcome = loop {
+    let outcome = merge_in_rounds(runs, &schema, cutoff, scratch, &mut rounds, out);
+    for path in rounds {
+        std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+    }
+    outcome
+}
+
+/// Merges `runs`, the oldest [`FAN_IN`] at a time into a file of `scratch` (listed in
+/// `rounds`) that joins the queue as one run, until one merge into `out` takes the rest.
+fn merge_in_rounds(
+    mut runs: Vec<Run>,
+    schema: &SchemaRef,
+    cutoff: i64,
+    scratch: &Path,
+    rounds: &mut Vec<PathBuf>,
+    out: &mut dyn FnMut(RecordBatch) -> Result<(), StoreError>,
+) -> Result<Result<(), NotRuns>, StoreError> {
+    loop {
         if runs.len() <= FAN_IN {
-            break merge_runs(&runs, cutoff, out);
+            return merge_runs(&runs, cutoff, out);
         }
-        let mut file = DataFileWriter::create(scratch, Arc::clone(&schema))?;
+        let mut file = DataFileWriter::create(scratch, Arc::clone(schema))?;
         file.fill_row_groups();
         let taken: Vec<Run> = runs.drain(..FAN_IN).collect();
         if let Err(unsorted) = merge_runs(&taken, cutoff, &mut |batch| file.write(batch))? {
-            break Ok(Err(unsorted));
+            return Ok(Err(unsorted));
         }
         if let Some(entry) = file.finish()? {
             let path = scratch.join(&entry.name);
@@ -96,11 +113,7 @@ pub fn merge(
             });
             rounds.push(path);
         }
-    };
-    for path in rounds {
-        std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
     }
-    outcome
 }
 
 /// The runs of one file: its row groups, split where one's earliest event precedes the
