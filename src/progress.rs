@@ -1,35 +1,60 @@
-//! Progress on stderr for long work over input files: a bar of bytes read, with a count.
+//! Progress on stderr for long work: a bar of bytes read (input files) or of items done
+//! (events merged), with a count.
 
-/// A bar of bytes read out of `total`, followed by "N <what>"; hidden when not enabled
-/// (not asked for, or stderr is not a terminal).
-pub struct ByteProgress {
+/// A bar of progress out of a total, followed by "N <what>"; hidden when not enabled (not
+/// asked for, or stderr is not a terminal).
+pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     what: &'static str,
 }
 
-impl ByteProgress {
-    /// `what` names the count, for example "events accepted".
-    pub fn new(enabled: bool, total: u64, what: &'static str) -> ByteProgress {
+impl Progress {
+    /// A bar of bytes read out of `total`; `what` names the count, for example "events
+    /// accepted".
+    pub fn bytes(enabled: bool, total: u64, what: &'static str) -> Progress {
+        Self::with_template(
+            enabled,
+            total,
+            what,
+            "{bar:30} {bytes}/{total_bytes} {msg} [{elapsed_precise}, eta {eta}]",
+        )
+    }
+
+    /// A bar of items done out of `total`, which the count names ("events merged").
+    pub fn items(enabled: bool, total: u64, what: &'static str) -> Progress {
+        Self::with_template(
+            enabled,
+            total,
+            what,
+            "{bar:30} {msg} [{elapsed_precise}, eta {eta}]",
+        )
+    }
+
+    fn with_template(enabled: bool, total: u64, what: &'static str, template: &str) -> Progress {
         let bar = enabled.then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(
                 Some(total),
                 indicatif::ProgressDrawTarget::stderr(),
             );
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {bytes}/{total_bytes} {msg} [{elapsed_precise}, eta {eta}]",
-                )
-                .expect("the template is valid"),
+                indicatif::ProgressStyle::with_template(template).expect("the template is valid"),
             );
             bar
         });
-        ByteProgress { bar, what }
+        Progress { bar, what }
     }
 
-    pub fn update(&self, bytes: u64, count: u64) {
+    pub fn update(&self, position: u64, count: u64) {
         if let Some(bar) = &self.bar {
-            bar.set_position(bytes);
+            bar.set_position(position);
             bar.set_message(format!("{count} {}", self.what));
+        }
+    }
+
+    /// Changes the total, once the work is known better.
+    pub fn set_total(&self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
         }
     }
 

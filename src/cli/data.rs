@@ -199,7 +199,7 @@ pub async fn put_audit_events(root: &Path, a: PutArgs) -> anyhow::Result<ExitCod
     let channel = catalog.find_channel(request.channel_arn.as_deref().unwrap_or_default())?;
     for destination in &channel.destinations {
         let eds = catalog.find_event_data_store(&destination.location)?;
-        store::compact::compact_if_fragmented(&writer, &catalog, eds.id()).await?;
+        store::compact::compact_if_fragmented(&writer, &catalog, eds.id(), progress()).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -212,13 +212,13 @@ pub async fn ingest(root: &Path, a: IngestArgs) -> anyhow::Result<ExitCode> {
         ingest::target::resolve(&catalog, &a.channel_arn, &caller, a.external_id.as_deref())?;
     let options = IngestOptions {
         rejects: a.rejects.clone(),
-        progress: std::io::stderr().is_terminal(),
+        progress: progress(),
         threads: 0,
         commit_rows: a.commit_every.max(1),
     };
     let summary = ingest::ingest_paths(&writer, &target, &a.paths, &options)?;
     for eds_id in &target.event_data_store_ids {
-        store::compact::compact_if_fragmented(&writer, &catalog, eds_id).await?;
+        store::compact::compact_if_fragmented(&writer, &catalog, eds_id, options.progress).await?;
     }
     if a.json {
         print_json(&summary)?;
@@ -347,6 +347,11 @@ pub fn purge_expired_stores(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether long work shows a bar: only when stderr is a terminal.
+fn progress() -> bool {
+    std::io::stderr().is_terminal()
+}
+
 pub async fn compact(root: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
     let writer = StoreWriter::open(root)?;
     let catalog = Catalog::load(root)?;
@@ -359,7 +364,7 @@ pub async fn compact(root: &Path, a: CompactArgs) -> anyhow::Result<ExitCode> {
             .collect(),
     };
     for id in ids {
-        let report = store::compact::compact(&writer, &catalog, &id).await?;
+        let report = store::compact::compact(&writer, &catalog, &id, progress()).await?;
         println!("{id}: {report}");
     }
     Ok(ExitCode::SUCCESS)

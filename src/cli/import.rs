@@ -86,7 +86,7 @@ pub async fn run(root: &Path, a: ImportArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = import::import_paths(&writer, eds, &a.paths, &options)
         .with_context(|| format!("cannot import into {}", eds.name))?;
-    store::compact::compact_if_fragmented(&writer, &catalog, eds.id()).await?;
+    store::compact::compact_if_fragmented(&writer, &catalog, eds.id(), options.progress).await?;
     warn_about_retention(&summary, eds.retention_period, &eds.name);
     if a.json {
         print_json(&summary)?;

@@ -1,7 +1,7 @@
 //! The import pipeline: workers that each read whole files, map records to rows and commit,
 //! and a main thread that draws progress and collects problems.
 
-use crate::progress::ByteProgress;
+use crate::progress::Progress;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -81,7 +81,7 @@ pub fn import_paths(
     let bytes_read = Arc::new(AtomicU64::new(0));
     let imported = AtomicU64::new(0);
     let commits = Mutex::new(0u64);
-    let progress = ByteProgress::new(options.progress, inputs.bytes, "records imported");
+    let progress = Progress::bytes(options.progress, inputs.bytes, "records imported");
     let mut summary = ImportSummary {
         digest_files_skipped: inputs.digests.len() as u64,
         other_files_skipped: inputs.others.len() as u64,

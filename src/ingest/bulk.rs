@@ -1,7 +1,7 @@
 //! Bulk ingestion: files read on one thread, events validated and written to Parquet by
 //! one worker per core, committed in large batches.
 
-use crate::progress::ByteProgress;
+use crate::progress::Progress;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,7 +90,7 @@ pub fn ingest_paths(
     };
     let bytes_read = Arc::new(AtomicU64::new(0));
     let accepted = Arc::new(AtomicU64::new(0));
-    let progress = ByteProgress::new(options.progress, total_bytes, "events accepted");
+    let progress = Progress::bytes(options.progress, total_bytes, "events accepted");
     let enrichment = Enrichment::now(&target.region, &target.owner_account, &target.channel_arn);
     let commit_lock = Mutex::new(0u64);
     let mut summary = IngestSummary {

@@ -22,6 +22,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::SchemaDescPtr;
 
 use crate::catalog::Catalog;
+use crate::progress::Progress;
 
 use super::manifest::{FileEntry, Manifest};
 use super::writer::{DataFileWriter, ROW_GROUP_ROWS};
@@ -85,6 +86,7 @@ pub async fn compact_if_fragmented(
     writer: &StoreWriter,
     catalog: &Catalog,
     eds_id: &str,
+    progress: bool,
 ) -> Result<Option<CompactReport>, StoreError> {
     let manifest = Manifest::load(&writer.store().data_dir(eds_id))?;
     let small = manifest
@@ -95,14 +97,16 @@ pub async fn compact_if_fragmented(
     if small < AUTO_COMPACT_FILES {
         return Ok(None);
     }
-    compact(writer, catalog, eds_id).await.map(Some)
+    compact(writer, catalog, eds_id, progress).await.map(Some)
 }
 
-/// Merges the store's small files and rewrites files holding expired events.
+/// Merges the store's small files and rewrites files holding expired events; with
+/// `progress`, a bar of the events merged shows on stderr.
 pub async fn compact(
     writer: &StoreWriter,
     catalog: &Catalog,
     eds_id: &str,
+    progress: bool,
 ) -> Result<CompactReport, StoreError> {
     let manifest = Manifest::load(&writer.store().data_dir(eds_id))?;
     let cutoff = retention_cutoff_ms(
@@ -117,7 +121,10 @@ pub async fn compact(
         .copied()
         .filter(|f| f.min_time_ms < cutoff || f.spliced || (small >= 2 && f.rows < SMALL_FILE_ROWS))
         .collect();
-    replace(writer, eds_id, &manifest, &expired, &rewrite, cutoff).await
+    replace(
+        writer, eds_id, &manifest, &expired, &rewrite, cutoff, progress,
+    )
+    .await
 }
 
 /// Which files [`stage_merge`] takes: files under `file_rows` rows (and, for a sorting
@@ -445,11 +452,12 @@ async fn replace(
     expired: &[&FileEntry],
     rewrite: &[&FileEntry],
     cutoff: i64,
+    progress: bool,
 ) -> Result<CompactReport, StoreError> {
     let dir = writer.store().data_dir(eds_id);
     let mut added = Vec::new();
     if !rewrite.is_empty() {
-        added = merge(writer, eds_id, rewrite, cutoff).await?;
+        added = merge(writer, eds_id, rewrite, cutoff, progress).await?;
     }
     let removed: Vec<String> = expired
         .iter()
@@ -481,11 +489,25 @@ async fn merge(
     eds_id: &str,
     files: &[&FileEntry],
     cutoff: i64,
+    progress: bool,
 ) -> Result<Vec<FileEntry>, StoreError> {
     let dir = writer.store().data_dir(eds_id);
     let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(&f.name)).collect();
     let mut output = MergeOutput::new(dir.clone());
-    match super::runs::merge(&paths, cutoff, &dir, &mut |batch| output.push(batch))? {
+    let rows = files.iter().map(|f| f.rows).sum();
+    let bar = Progress::items(progress, rows, "events merged");
+    let merged = super::runs::merge(
+        &paths,
+        cutoff,
+        &dir,
+        &mut |batch| output.push(batch),
+        &|done, total| {
+            bar.set_total(total);
+            bar.update(done, done);
+        },
+    );
+    bar.finish();
+    match merged? {
         Ok(()) => output.finish(),
         Err(_) => {
             output.abandon()?;
@@ -804,7 +826,7 @@ mod tests {
         let staged = stage_merge(&store, &catalog, &eds_id, limits, &staging)
             .unwrap()
             .expect("two files qualify");
-        compact(&writer, &catalog, &eds_id).await.unwrap();
+        compact(&writer, &catalog, &eds_id, false).await.unwrap();
         let rows = Manifest::load(&dir).unwrap().rows();
         assert!(install_merge(&writer, staged).unwrap().is_none());
         assert_eq!(Manifest::load(&dir).unwrap().rows(), rows);

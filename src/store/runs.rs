@@ -37,6 +37,20 @@ const OUT_BATCH_ROWS: usize = 4096;
 struct Run {
     path: PathBuf,
     row_groups: Vec<usize>,
+    /// Events in those row groups.
+    rows: u64,
+}
+
+/// Events that merging runs of `rows` events each will write: those of every round, then
+/// all of them once more.
+fn work(mut rows: Vec<u64>) -> u64 {
+    let mut total = 0;
+    while rows.len() > FAN_IN {
+        let round: u64 = rows.drain(..FAN_IN).sum();
+        total += round;
+        rows.push(round);
+    }
+    total + rows.iter().sum::<u64>()
 }
 
 /// Why a set of files cannot be merged as runs: the caller sorts them another way.
@@ -51,12 +65,14 @@ pub enum NotRuns {
 /// Merges `paths` (data files of one store, all sorted within each row group) into one
 /// stream sorted by eventtime, without events before `cutoff`, handed batch by batch to
 /// `out`. Rounds of merging write their files to `scratch`; they are removed before this
-/// returns, whatever the outcome.
+/// returns, whatever the outcome. `progress` hears the events merged so far, rounds
+/// included, and the total to merge.
 pub fn merge(
     paths: &[PathBuf],
     cutoff: i64,
     scratch: &Path,
     out: &mut dyn FnMut(RecordBatch) -> Result<(), StoreError>,
+    progress: &dyn Fn(u64, u64),
 ) -> Result<Result<(), NotRuns>, StoreError> {
     let mut runs = Vec::new();
     let mut schema: Option<SchemaRef> = None;
@@ -72,8 +88,25 @@ pub fn merge(
     let Some(schema) = schema else {
         return Ok(Ok(()));
     };
+    let total = work(runs.iter().map(|r| r.rows).collect());
+    let done = std::cell::Cell::new(0);
+    let counted = |rows: usize| {
+        done.set(done.get() + rows as u64);
+        progress(done.get(), total);
+    };
     let mut rounds = Vec::new();
-    let outcome = merge_in_rounds(runs, &schema, cutoff, scratch, &mut rounds, out);
+    let outcome = merge_in_rounds(
+        runs,
+        &schema,
+        cutoff,
+        scratch,
+        &mut rounds,
+        &mut |batch| {
+            counted(batch.num_rows());
+            out(batch)
+        },
+        &counted,
+    );
     for path in rounds {
         std::fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
     }
@@ -89,6 +122,7 @@ fn merge_in_rounds(
     scratch: &Path,
     rounds: &mut Vec<PathBuf>,
     out: &mut dyn FnMut(RecordBatch) -> Result<(), StoreError>,
+    counted: &dyn Fn(usize),
 ) -> Result<Result<(), NotRuns>, StoreError> {
     loop {
         if runs.len() <= FAN_IN {
@@ -97,7 +131,11 @@ fn merge_in_rounds(
         let mut file = DataFileWriter::create(scratch, Arc::clone(schema))?;
         file.fill_row_groups();
         let taken: Vec<Run> = runs.drain(..FAN_IN).collect();
-        if let Err(unsorted) = merge_runs(&taken, cutoff, &mut |batch| file.write(batch))? {
+        let rows = taken.iter().map(|r| r.rows).sum();
+        if let Err(unsorted) = merge_runs(&taken, cutoff, &mut |batch| {
+            counted(batch.num_rows());
+            file.write(batch)
+        })? {
             return Ok(Err(unsorted));
         }
         if let Some(entry) = file.finish()? {
@@ -110,6 +148,7 @@ fn merge_in_rounds(
             runs.push(Run {
                 path: path.clone(),
                 row_groups: (0..groups).collect(),
+                rows,
             });
             rounds.push(path);
         }
@@ -138,11 +177,16 @@ fn runs_of(
             }
             _ => None,
         };
+        let rows = group.num_rows() as u64;
         match (bounds, last_max, runs.last_mut()) {
-            (Some((min, _)), Some(max), Some(run)) if max <= min => run.row_groups.push(index),
+            (Some((min, _)), Some(max), Some(run)) if max <= min => {
+                run.row_groups.push(index);
+                run.rows += rows;
+            }
             _ => runs.push(Run {
                 path: path.to_path_buf(),
                 row_groups: vec![index],
+                rows,
             }),
         }
         // A row group without bounds ends its run: nothing may follow on from it.
@@ -349,22 +393,40 @@ mod tests {
     /// 10:00 on 2026-03-01.
     const TEN: i64 = 1_772_359_200_000;
 
-    /// Merges `paths` into memory: each event's time (in minutes past 10:00) and UID.
+    /// Merges `paths` into memory: each event's time (in minutes past 10:00) and UID. The
+    /// progress reported must rise to its total.
     fn merged(paths: &[PathBuf], cutoff: i64, scratch: &Path) -> Vec<(i64, String)> {
         let mut rows = Vec::new();
-        let outcome = merge(paths, cutoff, scratch, &mut |batch| {
-            let times = event_time_column(&batch)?.clone();
-            let data = batch.column_by_name("eventdata").unwrap().as_struct();
-            let uids = data.column_by_name("uid").unwrap().as_string::<i32>();
-            for row in 0..batch.num_rows() {
-                rows.push((
-                    (times.value(row) - TEN) / MINUTE_MS,
-                    uids.value(row).to_string(),
-                ));
-            }
-            Ok(())
-        });
+        let reports = std::cell::RefCell::new(Vec::new());
+        let outcome = merge(
+            paths,
+            cutoff,
+            scratch,
+            &mut |batch| {
+                let times = event_time_column(&batch)?.clone();
+                let data = batch.column_by_name("eventdata").unwrap().as_struct();
+                let uids = data.column_by_name("uid").unwrap().as_string::<i32>();
+                for row in 0..batch.num_rows() {
+                    rows.push((
+                        (times.value(row) - TEN) / MINUTE_MS,
+                        uids.value(row).to_string(),
+                    ));
+                }
+                Ok(())
+            },
+            &|done, total| reports.borrow_mut().push((done, total)),
+        );
         assert_eq!(outcome.unwrap(), Ok(()));
+        let reports = reports.into_inner();
+        assert!(
+            reports
+                .windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[0].1 == w[1].1)
+        );
+        if cutoff == i64::MIN {
+            let (done, total) = reports.last().copied().unwrap_or_default();
+            assert_eq!(done, total, "{reports:?}");
+        }
         rows
     }
 
@@ -465,6 +527,7 @@ mod tests {
             i64::MIN,
             dir.path(),
             &mut |_| Ok(()),
+            &|_, _| {},
         );
         assert_eq!(outcome.unwrap(), Err(NotRuns::Unsorted(unsorted)));
 
@@ -473,7 +536,13 @@ mod tests {
         assert_ne!(batch.schema().field(last).name(), "eventtime");
         let fewer = batch.project(&(0..last).collect::<Vec<_>>()).unwrap();
         let other = data_file(dir.path(), vec![fewer]);
-        let outcome = merge(&[sorted, other], i64::MIN, dir.path(), &mut |_| Ok(()));
+        let outcome = merge(
+            &[sorted, other],
+            i64::MIN,
+            dir.path(),
+            &mut |_| Ok(()),
+            &|_, _| {},
+        );
         assert_eq!(outcome.unwrap(), Err(NotRuns::Schemas));
     }
 }
