@@ -1,5 +1,5 @@
-//! Progress on stderr for long work: a bar of bytes read (input files) or of items done
-//! (events merged), with a count.
+//! Progress on stderr for long work: a bar of bytes read (input files) or of work done
+//! (events written by a merge), with a count.
 
 /// A bar of progress out of a total, followed by "N <what>"; hidden when not enabled (not
 /// asked for, or stderr is not a terminal).
@@ -20,7 +20,8 @@ impl Progress {
         )
     }
 
-    /// A bar of items done out of `total`, which the count names ("events merged").
+    /// A bar of work done out of `total`, followed by a count that `what` names ("events
+    /// being merged").
     pub fn items(enabled: bool, total: u64, what: &'static str) -> Progress {
         Self::with_template(
             enabled,

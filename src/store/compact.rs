@@ -495,7 +495,8 @@ async fn merge(
     let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(&f.name)).collect();
     let mut output = MergeOutput::new(dir.clone());
     let rows = files.iter().map(|f| f.rows).sum();
-    let bar = Progress::items(progress, rows, "events merged");
+    // The bar runs over all the writing, rounds included; the count is the events merged.
+    let bar = Progress::items(progress, rows, "events being merged");
     let merged = super::runs::merge(
         &paths,
         cutoff,
@@ -503,7 +504,7 @@ async fn merge(
         &mut |batch| output.push(batch),
         &|done, total| {
             bar.set_total(total);
-            bar.update(done, done);
+            bar.update(done, rows);
         },
     );
     bar.finish();
