@@ -12,6 +12,7 @@ pub mod error;
 pub mod functions;
 pub mod guard;
 mod hints;
+mod key_tables;
 mod lexer;
 pub mod names;
 mod narrow;
