@@ -39,7 +39,8 @@ impl IdTable {
         }
     }
 
-    /// Reads the first slot of each key ahead of the lookups : the loads are independent, so the processor waits for memory once for all of them.
+    /// Reads the first slot of each key ahead of the lookups: the loads are independent, so
+    /// the processor waits for memory once for all of them.
     #[inline]
     pub(super) fn fetch(&self, keys: impl Iterator<Item = u64>) {
         let mask = self.slots.len().wrapping_sub(1);
