@@ -703,6 +703,36 @@ mod tests {
     }
 
     /// Every row of a data file of `eds_id`, in file order.
+    #[tokio::test]
+    async fn files_of_other_schemas_are_compacted_by_sorting() {
+        let root = tempfile::tempdir().unwrap();
+        let (catalog, eds_id) = store_with_files(root.path(), &[&[30, 5], &[20, 1]]);
+        let writer = StoreWriter::open(root.path()).unwrap();
+        // A third file without the schema's last column, as an older build might have
+        // written: the files cannot be merged as runs.
+        let dir = writer.store().data_dir(&eds_id);
+        let manifest = Manifest::load(&dir).unwrap();
+        let (full, _) = read_file(writer.store(), &eds_id, &manifest.files[0].name);
+        let last = full.num_columns() - 1;
+        assert_ne!(full.schema().field(last).name(), "eventtime");
+        let fewer = full.project(&(0..last).collect::<Vec<_>>()).unwrap();
+        let mut file = writer.file_writer(&eds_id, fewer.schema()).unwrap();
+        file.write(fewer).unwrap();
+        writer.commit(file).unwrap();
+
+        let report = compact(&writer, &catalog, &eds_id, false).await.unwrap();
+        assert_eq!((report.files_before, report.files_after), (3, 1));
+        assert_eq!((report.rows_before, report.rows_after), (6, 6));
+        let manifest = Manifest::load(&dir).unwrap();
+        let (rows, _) = read_file(writer.store(), &eds_id, &manifest.files[0].name);
+        let times = super::super::writer::event_time_column(&rows)
+            .unwrap()
+            .values();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        let names = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(names, 2, "one data file and the manifest");
+    }
+
     fn read_file(store: &Store, eds_id: &str, name: &str) -> (RecordBatch, usize) {
         let path = store.data_dir(eds_id).join(name);
         let builder =
