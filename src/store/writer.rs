@@ -406,6 +406,7 @@ mod tests {
     use super::*;
     use crate::event::{Enrichment, IntegrationBatchBuilder, checksum, validate};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::file::metadata::ColumnChunkMetaData;
 
     /// `rows` events whose eventTime runs backwards, with maps and optional fields.
     fn events(rows: usize) -> RecordBatch {
@@ -499,8 +500,8 @@ mod tests {
         assert!(matches!(file.write(other), Err(StoreError::Schema(_))));
     }
 
-    #[test]
-    fn event_times_are_delta_encoded() {
+    /// The column chunks of the one row group a file of 100 events gets, by column path.
+    fn chunks_of_100_events() -> Vec<(String, ColumnChunkMetaData)> {
         let dir = tempfile::tempdir().unwrap();
         let mut file = DataFileWriter::create(dir.path(), events(100).schema()).unwrap();
         file.write(events(100)).unwrap();
@@ -510,11 +511,25 @@ mod tests {
         )
         .unwrap();
         let group = reader.metadata().row_group(0);
-        let time = group
+        group
             .columns()
             .iter()
-            .find(|c| c.column_path().string() == "eventtime")
-            .unwrap();
+            .map(|c| (c.column_path().string(), c.clone()))
+            .collect()
+    }
+
+    fn chunk<'a>(
+        chunks: &'a [(String, ColumnChunkMetaData)],
+        path: &str,
+    ) -> &'a ColumnChunkMetaData {
+        let found = chunks.iter().find(|(p, _)| p == path);
+        &found.unwrap_or_else(|| panic!("no column {path}")).1
+    }
+
+    #[test]
+    fn event_times_are_delta_encoded() {
+        let chunks = chunks_of_100_events();
+        let time = chunk(&chunks, "eventtime");
         let encodings: Vec<Encoding> = time.encodings().collect();
         assert!(
             encodings.contains(&Encoding::DELTA_BINARY_PACKED),
@@ -533,24 +548,8 @@ mod tests {
 
     #[test]
     fn short_repeating_strings_are_stored_uncompressed() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut file = DataFileWriter::create(dir.path(), events(100).schema()).unwrap();
-        file.write(events(100)).unwrap();
-        let entry = file.finish().unwrap().unwrap();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(
-            File::open(dir.path().join(entry.name)).unwrap(),
-        )
-        .unwrap();
-        let codec = |path: &str| {
-            let group = reader.metadata().row_group(0);
-            let column = group
-                .columns()
-                .iter()
-                .find(|c| c.column_path().string() == path);
-            column
-                .unwrap_or_else(|| panic!("no column {path}"))
-                .compression()
-        };
+        let chunks = chunks_of_100_events();
+        let codec = |path: &str| chunk(&chunks, path).compression();
         for path in ["eventtime", "eventdata.eventname", "eventdata.eventsource"] {
             assert_eq!(codec(path), Compression::UNCOMPRESSED, "{path}");
         }
