@@ -257,8 +257,10 @@ pub fn install_merge(
 
 /// Merges a bounded set of files in memory: read whole, events before `cutoff` dropped,
 /// sorted by eventtime, written in row groups of [`ROW_GROUP_ROWS`]. Memory is about twice
-/// the files' rows in Arrow form, which [`MergeLimits`] keeps small; DataFusion's spilling
-/// sort, which [`compact`] uses for whole stores, miscounts the memory of such wide rows.
+/// the files' rows in Arrow form, which [`MergeLimits`] keeps small. `serve`'s spliced files
+/// hold a run per small row group, which merging runs ([`compact`]'s way) would take in many
+/// rounds, each writing its events again; one sort of at most [`MergeLimits::total_rows`]
+/// events reads and writes each once.
 fn merge_in_memory(
     store: &Store,
     eds_id: &str,

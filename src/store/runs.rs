@@ -18,7 +18,10 @@ use std::sync::Arc;
 
 use arrow::array::{Array, RecordBatch, TimestampMillisecondArray};
 use arrow::datatypes::SchemaRef;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 use parquet::file::statistics::Statistics;
 
 use super::StoreError;
@@ -33,9 +36,11 @@ const RUN_BATCH_ROWS: usize = 1024;
 const OUT_BATCH_ROWS: usize = 4096;
 
 /// One run: row groups of one file, in order, whose events are in time order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 struct Run {
     path: PathBuf,
+    /// The file's footer, read once for all its runs.
+    metadata: ArrowReaderMetadata,
     row_groups: Vec<usize>,
     /// Events in those row groups.
     rows: u64,
@@ -77,13 +82,12 @@ pub fn merge(
     let mut runs = Vec::new();
     let mut schema: Option<SchemaRef> = None;
     for path in paths {
-        let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+        let (metadata, file_runs) = runs_of(path)?;
         match &schema {
-            Some(schema) if schema != builder.schema() => return Ok(Err(NotRuns::Schemas)),
-            _ => schema = Some(Arc::clone(builder.schema())),
+            Some(schema) if schema != metadata.schema() => return Ok(Err(NotRuns::Schemas)),
+            _ => schema = Some(Arc::clone(metadata.schema())),
         }
-        runs.extend(runs_of(path, builder.metadata())?);
+        runs.extend(file_runs);
     }
     let Some(schema) = schema else {
         return Ok(Ok(()));
@@ -140,13 +144,11 @@ fn merge_in_rounds(
         }
         if let Some(entry) = file.finish()? {
             let path = scratch.join(&entry.name);
-            let groups = ParquetRecordBatchReaderBuilder::try_new(
-                File::open(&path).map_err(|e| StoreError::io(&path, e))?,
-            )?
-            .metadata()
-            .num_row_groups();
+            let metadata = load_metadata(&path)?;
+            let groups = metadata.metadata().num_row_groups();
             runs.push(Run {
                 path: path.clone(),
+                metadata,
                 row_groups: (0..groups).collect(),
                 rows,
             });
@@ -155,12 +157,11 @@ fn merge_in_rounds(
     }
 }
 
-/// The runs of one file: its row groups, split where one's earliest event precedes the
-/// latest of the one before (or where statistics are missing).
-fn runs_of(
-    path: &Path,
-    metadata: &parquet::file::metadata::ParquetMetaData,
-) -> Result<Vec<Run>, StoreError> {
+/// The footer and the runs of the file at `path`: its row groups, split where one's earliest
+/// event precedes the latest of the one before (or where statistics are missing).
+fn runs_of(path: &Path) -> Result<(ArrowReaderMetadata, Vec<Run>), StoreError> {
+    let reader_metadata = load_metadata(path)?;
+    let metadata = reader_metadata.metadata();
     let schema = metadata.file_metadata().schema_descr();
     let time = (0..schema.num_columns())
         .find(|&i| schema.column(i).path().string() == "eventtime")
@@ -185,6 +186,7 @@ fn runs_of(
             }
             _ => runs.push(Run {
                 path: path.to_path_buf(),
+                metadata: reader_metadata.clone(),
                 row_groups: vec![index],
                 rows,
             }),
@@ -192,7 +194,16 @@ fn runs_of(
         // A row group without bounds ends its run: nothing may follow on from it.
         last_max = bounds.map(|(_, max)| max);
     }
-    Ok(runs)
+    Ok((reader_metadata, runs))
+}
+
+/// The footer of the data file at `path`, with its Arrow schema.
+fn load_metadata(path: &Path) -> Result<ArrowReaderMetadata, StoreError> {
+    let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+    Ok(ArrowReaderMetadata::load(
+        &file,
+        ArrowReaderOptions::default(),
+    )?)
 }
 
 /// A run being read: its current batch and the next row to take.
@@ -219,10 +230,11 @@ impl Cursor {
     /// Opens `run` at its first batch; `None` if it holds no rows.
     fn open(run: &Run) -> Result<Result<Option<Cursor>, NotRuns>, StoreError> {
         let file = File::open(&run.path).map_err(|e| StoreError::io(&run.path, e))?;
-        let mut reader = ParquetRecordBatchReaderBuilder::try_new(file)?
-            .with_row_groups(run.row_groups.clone())
-            .with_batch_size(RUN_BATCH_ROWS)
-            .build()?;
+        let mut reader =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, run.metadata.clone())
+                .with_row_groups(run.row_groups.clone())
+                .with_batch_size(RUN_BATCH_ROWS)
+                .build()?;
         Ok(match next_batch(&mut reader, i64::MIN)? {
             Step::Read(batch, times) => Ok(Some(Cursor {
                 reader,
@@ -446,10 +458,9 @@ mod tests {
             ],
         );
         let runs = |path: &PathBuf| {
-            let file = File::open(path).unwrap();
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
-            runs_of(path, builder.metadata())
+            runs_of(path)
                 .unwrap()
+                .1
                 .into_iter()
                 .map(|r| r.row_groups)
                 .collect::<Vec<_>>()
