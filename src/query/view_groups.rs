@@ -116,8 +116,9 @@ struct SkipProbe {
     ratio: f64,
 }
 
-/// A partial aggregate over `Utf8View` group keys that sends the group table one row per
-/// distinct view per batch. Its plan, schema and output are those of `aggregate`.
+/// A partial aggregate over `Utf8View` group keys, grouped with [`ViewKeys`]: each batch's
+/// distinct strings looked up once, rows grouped by integer ids. Its plan, schema and output
+/// are those of `aggregate`.
 #[derive(Debug)]
 pub struct ViewGroupAggregateExec {
     aggregate: Arc<AggregateExec>,
