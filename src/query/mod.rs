@@ -8,6 +8,7 @@
 //! query read.
 
 pub(crate) mod cells;
+mod dictionary_keys;
 pub mod error;
 pub mod functions;
 pub mod guard;

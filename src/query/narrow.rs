@@ -66,11 +66,11 @@ impl PhysicalOptimizerRule for NarrowNestedReads {
 
 /// How a projection uses one input column.
 #[derive(Debug, Default)]
-struct Uses {
+pub(super) struct Uses {
     /// Referenced as a whole somewhere (then it is read whole anyway).
-    whole: bool,
+    pub(super) whole: bool,
     /// Field paths read from it with `get_field`.
-    paths: Vec<Vec<String>>,
+    pub(super) paths: Vec<Vec<String>>,
 }
 
 /// The projection with its struct columns narrowed, or `None` when nothing gains from it.
@@ -120,7 +120,7 @@ fn narrow(projection: &ProjectionExec) -> Result<Option<ProjectionExec>> {
 }
 
 /// `get_field(column, 'a', 'b', ...)` with literal names: the column and the path.
-fn field_access(expr: &Arc<dyn PhysicalExpr>) -> Option<(&Column, Vec<String>)> {
+pub(super) fn field_access(expr: &Arc<dyn PhysicalExpr>) -> Option<(&Column, Vec<String>)> {
     let f = expr.downcast_ref::<ScalarFunctionExpr>()?;
     if f.name() != "get_field" {
         return None;
@@ -137,7 +137,10 @@ fn field_access(expr: &Arc<dyn PhysicalExpr>) -> Option<(&Column, Vec<String>)> 
     (!path.is_empty()).then_some((column, path))
 }
 
-fn collect_uses(expr: &Arc<dyn PhysicalExpr>, uses: &mut BTreeMap<usize, Uses>) -> Result<()> {
+pub(super) fn collect_uses(
+    expr: &Arc<dyn PhysicalExpr>,
+    uses: &mut BTreeMap<usize, Uses>,
+) -> Result<()> {
     expr.apply(|e| {
         if let Some((column, path)) = field_access(e) {
             uses.entry(column.index()).or_default().paths.push(path);

@@ -41,14 +41,20 @@ fn event(n: i64, principal: &str, visibility: Option<&str>) -> serde_json::Value
 
 /// Writes events (sorted by time) to a Parquet file, two rows per row group.
 fn write_parquet(dir: &Path, name: &str, events: &[serde_json::Value]) -> PathBuf {
+    write_row_groups(dir, name, events, 2)
+}
+
+/// Writes events (sorted by time) to a Parquet file, `rows` per row group.
+fn write_row_groups(dir: &Path, name: &str, events: &[serde_json::Value], rows: usize) -> PathBuf {
     let text: String = events.iter().map(|e| format!("{e}\n")).collect();
     let mut reader = arrow::json::ReaderBuilder::new(integration_schema())
+        .with_batch_size(events.len().max(1))
         .build(text.as_bytes())
         .unwrap();
     let batch = reader.next().unwrap().unwrap();
     let path = dir.join(name);
     let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(2))
+        .set_max_row_group_row_count(Some(rows))
         .build();
     let mut writer = ArrowWriter::try_new(
         std::fs::File::create(&path).unwrap(),
@@ -513,5 +519,114 @@ async fn only_filters_that_look_up_values_filter_rows_while_decoding() {
             "{filter}:\n{shown}"
         );
         assert_eq!(strings(&engine, &sql).await, some(&ids), "{filter}");
+    }
+}
+
+/// Every row of the result as text, sorted.
+async fn sorted_rows(engine: &QueryEngine, sql: &str) -> Vec<String> {
+    let (batches, _) = engine
+        .collect(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut rows = Vec::new();
+    for batch in &batches {
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = batch
+                .columns()
+                .iter()
+                .map(|c| arrow::util::display::array_value_to_string(c, row).unwrap())
+                .collect();
+            rows.push(cells.join("|"));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn group_keys_read_as_dictionaries_give_the_same_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    // Row groups of twice the session's batch of 8,192 rows: a new dictionary every other
+    // batch, which the next batch shares. Four principals (one of them absent), six
+    // addresses, three names and sources, some errors.
+    let events: Vec<_> = (0..40_000)
+        .map(|n| {
+            let principals = ["alice", "bob", "carol"];
+            let mut e = event(n, principals[(n % 3) as usize], None);
+            let data = &mut e["eventdata"];
+            if n % 7 == 0 {
+                data["useridentity"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("principalid");
+            }
+            data["eventname"] = json!(["list", "get", "put"][(n % 5 % 3) as usize]);
+            data["eventsource"] = json!(["s3", "iam", "okta"][(n / 15_000) as usize]);
+            data["sourceipaddress"] = json!(format!("10.0.0.{}", n * 7 % 6));
+            if n % 4 == 1 {
+                data["errorcode"] = json!(["AccessDenied", "Throttling"][(n % 8 / 4) as usize]);
+            }
+            e
+        })
+        .collect();
+    let file = write_row_groups(dir.path(), "a.parquet", &events, 16_384);
+    let tables = vec![StoreTable {
+        store: store_ref(ID, "okta-logs"),
+        schema: Some(integration_schema()),
+        retention_days: 3650,
+        files: vec![file],
+        oldest_event_ms: None,
+    }];
+    let engine = QueryEngine::new(tables, NOW_MS).await.unwrap();
+    let principal = "eventData.userIdentity.principalId";
+    let address = "eventData.sourceIPAddress";
+    // Each query, and the same query with its keys computed (`|| ''`), which keeps them
+    // views; whether the first reads dictionaries.
+    let cases = [
+        (
+            format!("{principal}, count(DISTINCT {address})"),
+            format!("{principal} || '', count(DISTINCT {address} || '')"),
+            "GROUP BY 1",
+            true,
+        ),
+        (
+            "eventData.eventSource, eventData.errorCode, count(*)".to_string(),
+            "eventData.eventSource || '', eventData.errorCode || '', count(*)".to_string(),
+            "WHERE eventData.errorCode IS NOT NULL GROUP BY 1, 2",
+            true,
+        ),
+        (
+            "eventData.eventName, count(*), min(eventTime)".to_string(),
+            "eventData.eventName || '', count(*), min(eventTime)".to_string(),
+            "WHERE eventTime > '2023-01-31 12:00:00' GROUP BY 1",
+            true,
+        ),
+        (
+            // The key is also an argument: it stays a view.
+            "eventData.eventName, max(eventData.eventName), count(*)".to_string(),
+            "eventData.eventName || '', max(eventData.eventName), count(*)".to_string(),
+            "GROUP BY 1",
+            false,
+        ),
+        (
+            // The filter reads the principal: only the name is read as a dictionary.
+            format!("eventData.eventName, count(DISTINCT {principal})"),
+            format!("eventData.eventName || '', count(DISTINCT {principal} || '')"),
+            &format!("WHERE {principal} <> 'bob' GROUP BY 1"),
+            true,
+        ),
+    ];
+    for (columns, computed, rest, dictionaries) in cases {
+        let sql = format!("SELECT {columns} FROM {ID} {rest}");
+        let plan = engine.physical_plan(&sql, &[]).await.unwrap();
+        let shown = displayable(plan.as_ref()).indent(true).to_string();
+        assert_eq!(
+            shown.contains("keys read as dictionaries"),
+            dictionaries,
+            "{sql}:\n{shown}"
+        );
+        let expected = sorted_rows(&engine, &format!("SELECT {computed} FROM {ID} {rest}")).await;
+        assert!(expected.len() > 2, "{sql}: {expected:?}");
+        assert_eq!(sorted_rows(&engine, &sql).await, expected, "{sql}");
     }
 }

@@ -38,6 +38,7 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
+use super::dictionary_keys::read_keys_as_dictionaries;
 use super::view_keys::ViewKeys;
 
 /// Replaces partial aggregates grouped by `Utf8View` keys with [`ViewGroupAggregateExec`].
@@ -66,7 +67,12 @@ impl PhysicalOptimizerRule for GroupByViews {
             if !replaceable(aggregate)? {
                 return Ok(Transformed::no(node));
             }
+            let dictionaries = read_keys_as_dictionaries(aggregate)?;
             let exec = ViewGroupAggregateExec {
+                input: dictionaries
+                    .clone()
+                    .unwrap_or_else(|| Arc::clone(aggregate.input())),
+                dictionary_keys: dictionaries.is_some(),
                 aggregate: Arc::new(aggregate.clone()),
                 skip,
                 metrics: ExecutionPlanMetricsSet::new(),
@@ -122,6 +128,10 @@ struct SkipProbe {
 #[derive(Debug)]
 pub struct ViewGroupAggregateExec {
     aggregate: Arc<AggregateExec>,
+    /// The input read: the aggregate's own, or one that reads some of its string keys as
+    /// dictionaries ([`read_keys_as_dictionaries`]).
+    input: Arc<dyn ExecutionPlan>,
+    dictionary_keys: bool,
     skip: SkipProbe,
     metrics: ExecutionPlanMetricsSet,
 }
@@ -129,7 +139,11 @@ pub struct ViewGroupAggregateExec {
 impl DisplayAs for ViewGroupAggregateExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(f, "ViewGroup")?;
-        self.aggregate.fmt_as(t, f)
+        self.aggregate.fmt_as(t, f)?;
+        if self.dictionary_keys {
+            write!(f, ", keys read as dictionaries")?;
+        }
+        Ok(())
     }
 }
 
@@ -143,22 +157,39 @@ impl ExecutionPlan for ViewGroupAggregateExec {
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![self.aggregate.input()]
+        vec![&self.input]
     }
 
     fn with_new_children(
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let aggregate = Arc::clone(&self.aggregate).replace_children(
-            children,
-            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
-        )?;
-        let Some(aggregate) = aggregate.downcast_ref::<AggregateExec>() else {
-            return internal_err!("an aggregate with new children is no longer an aggregate");
+        let [input] = &children[..] else {
+            return internal_err!("an aggregate takes one input, not {}", children.len());
+        };
+        let aggregate = if self.dictionary_keys {
+            // The aggregate keeps the input of view keys it was planned over, which gives
+            // its schema and expressions; the new input must split the rows alike.
+            let partitions =
+                |p: &Arc<dyn ExecutionPlan>| p.properties().partitioning.partition_count();
+            if partitions(input) != partitions(self.aggregate.input()) {
+                return internal_err!("an input of dictionary keys cannot change partitioning");
+            }
+            Arc::clone(&self.aggregate)
+        } else {
+            let aggregate = Arc::clone(&self.aggregate).replace_children(
+                children.clone(),
+                ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+            )?;
+            let Some(aggregate) = aggregate.downcast_ref::<AggregateExec>() else {
+                return internal_err!("an aggregate with new children is no longer an aggregate");
+            };
+            Arc::new(aggregate.clone())
         };
         Ok(Arc::new(ViewGroupAggregateExec {
-            aggregate: Arc::new(aggregate.clone()),
+            aggregate,
+            input: Arc::clone(input),
+            dictionary_keys: self.dictionary_keys,
             skip: self.skip,
             metrics: ExecutionPlanMetricsSet::new(),
         }))
@@ -176,10 +207,7 @@ impl ExecutionPlan for ViewGroupAggregateExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let input = self
-            .aggregate
-            .input()
-            .execute(partition, Arc::clone(&context))?;
+        let input = self.input.execute(partition, Arc::clone(&context))?;
         let grouper = Grouper::new(
             &self.aggregate,
             self.skip,

@@ -18,8 +18,12 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, StringViewArray, StringViewBuilder, UInt32Array};
+use arrow::array::{
+    Array, ArrayRef, AsArray, DictionaryArray, StringArray, StringViewArray, StringViewBuilder,
+    UInt32Array,
+};
 use arrow::compute::take;
+use arrow::datatypes::Int32Type;
 use datafusion::common::{Result, internal_err};
 
 use super::key_tables::{IdTable, ViewIds, hash_bytes, mix, number_views};
@@ -78,13 +82,20 @@ impl ViewKeys {
             .iter()
             .zip(self.columns.iter_mut().zip(&mut self.row_ids))
         {
-            let Some(column) = column.as_string_view_opt() else {
-                return internal_err!("a group key is {}, not Utf8View", column.data_type());
-            };
             if column.len() != rows {
                 return internal_err!("group key columns of different lengths");
             }
             ids.clear();
+            if let Some(column) = column.as_dictionary_opt::<Int32Type>() {
+                strings.look_up_entries(column, ids)?;
+                continue;
+            }
+            let Some(column) = column.as_string_view_opt() else {
+                return internal_err!(
+                    "a group key is {}, not Utf8View or a dictionary of Utf8",
+                    column.data_type()
+                );
+            };
             if strings.by_view {
                 // Number the batch's views, then look each distinct one up as a string.
                 number_views(
@@ -168,6 +179,25 @@ struct Strings {
     by_view: bool,
     /// The table of that numbering, cleared for each batch.
     views: ViewIds,
+    /// For a dictionary-encoded column, the dictionary of the last batch and the string id of
+    /// each of its entries ([`UNSEEN`] until a row uses it).
+    dictionary: Option<(ArrayRef, Vec<u32>)>,
+}
+
+/// An entry of a dictionary not looked up yet.
+const UNSEEN: u32 = u32::MAX;
+
+/// Whether `seen` holds the very buffers of `strings`. The Parquet reader gives each batch of
+/// a column chunk a dictionary array of its own over the chunk's one set of buffers. As
+/// `seen` keeps its buffers alive, equal addresses are the same strings.
+fn same_strings(seen: &ArrayRef, strings: &StringArray) -> bool {
+    let Some(seen) = seen.as_string_opt::<i32>() else {
+        return false;
+    };
+    seen.len() == strings.len()
+        && seen.offset() == strings.offset()
+        && seen.value_offsets().as_ptr() == strings.value_offsets().as_ptr()
+        && seen.values().as_ptr() == strings.values().as_ptr()
 }
 
 /// How many rows' table slots are read ahead of their lookups.
@@ -185,6 +215,7 @@ impl Default for Strings {
             table: IdTable::default(),
             by_view: true,
             views: ViewIds::default(),
+            dictionary: None,
         }
     }
 }
@@ -228,6 +259,51 @@ impl Strings {
                 });
             }
         }
+    }
+
+    /// Appends to `ids` the id of each row of `column`, a dictionary of strings. An entry is
+    /// looked up when a row first uses it, and its id kept while batches share the dictionary
+    /// ([`same_strings`]): the Parquet reader reads one dictionary for all the batches of a
+    /// column chunk, so a row costs an index into the entries' ids.
+    fn look_up_entries(
+        &mut self,
+        column: &DictionaryArray<Int32Type>,
+        ids: &mut Vec<u32>,
+    ) -> Result<()> {
+        let values = column.values();
+        let Some(entries) = values.as_string_opt::<i32>() else {
+            return internal_err!(
+                "a group key is a dictionary of {}, not of Utf8",
+                values.data_type()
+            );
+        };
+        let mut entry_ids = match self.dictionary.take() {
+            Some((seen, entry_ids)) if same_strings(&seen, entries) => entry_ids,
+            _ => vec![UNSEEN; values.len()],
+        };
+        let keys = column.keys();
+        for (row, &key) in keys.values().iter().enumerate() {
+            if keys.is_null(row) {
+                ids.push(self.null_id());
+                continue;
+            }
+            // The array's own checks keep a non-null key within its dictionary.
+            let entry = key as usize;
+            let mut id = entry_ids[entry];
+            if id == UNSEEN {
+                id = match entries.is_null(entry) {
+                    true => self.null_id(),
+                    false => {
+                        let value = entries.value(entry);
+                        self.id(value, hash_bytes(value.as_bytes()))
+                    }
+                };
+                entry_ids[entry] = id;
+            }
+            ids.push(id);
+        }
+        self.dictionary = Some((Arc::clone(values), entry_ids));
+        Ok(())
     }
 
     /// Reads, for each hash, its first slot and the end of the string there, ahead of the
@@ -498,11 +574,61 @@ mod tests {
         assert_eq!(columns, [expected.clone(), expected]);
     }
 
+    fn dictionary(entries: &ArrayRef, keys: &[Option<i32>]) -> ArrayRef {
+        let keys = arrow::array::Int32Array::from(keys.to_vec());
+        Arc::new(DictionaryArray::<Int32Type>::new(keys, Arc::clone(entries)))
+    }
+
+    #[test]
+    fn dictionary_keys_group_as_their_strings() {
+        let entries: ArrayRef = Arc::new(arrow::array::StringArray::from(vec![
+            Some("unused"),
+            Some("a"),
+            Some("a long string, beyond twelve bytes"),
+            None,
+        ]));
+        let first = dictionary(&entries, &[Some(1), Some(2), None, Some(1), Some(3)]);
+        // A later batch of the same column chunk: another array over the same buffers.
+        let same = arrow::array::make_array(entries.to_data());
+        let second = dictionary(&same, &[Some(2), Some(1)]);
+        let views = column(&[Some("b"), Some("a")]);
+        let other: ArrayRef = Arc::new(arrow::array::StringArray::from(vec!["b", "c"]));
+        let fourth = dictionary(&other, &[Some(1), Some(0)]);
+        let mut table = ViewKeys::new(1);
+        assert_eq!(groups_of(&mut table, &[first]), [0, 1, 2, 0, 2]);
+        assert_eq!(groups_of(&mut table, &[second]), [1, 0]);
+        assert_eq!(groups_of(&mut table, &[views]), [3, 0]);
+        assert_eq!(groups_of(&mut table, &[fourth]), [4, 3]);
+        let expected = [
+            Some("a"),
+            Some("a long string, beyond twelve bytes"),
+            None,
+            Some("b"),
+            Some("c"),
+        ];
+        // An entry no row uses makes no group.
+        assert_eq!(
+            emitted(&mut table),
+            [expected.map(|v| v.map(str::to_string)).to_vec()]
+        );
+        // Dictionaries and views mix in a tuple.
+        let mut pairs = ViewKeys::new(2);
+        let a = dictionary(&entries, &[Some(1), Some(1), Some(2)]);
+        let b = column(&[Some("x"), Some("y"), Some("x")]);
+        assert_eq!(groups_of(&mut pairs, &[a, b]), [0, 1, 2]);
+    }
+
     #[test]
     fn keys_other_than_string_views_are_refused() {
         let numbers: ArrayRef = Arc::new(UInt32Array::from(vec![1, 2]));
         let mut table = ViewKeys::new(1);
         let err = table.intern(&[numbers], &mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("not Utf8View"), "{err}");
+        let numbers: ArrayRef = Arc::new(DictionaryArray::<Int32Type>::new(
+            arrow::array::Int32Array::from(vec![0, 0]),
+            Arc::new(UInt32Array::from(vec![7])),
+        ));
+        let err = table.intern(&[numbers], &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("not of Utf8"), "{err}");
     }
 }
