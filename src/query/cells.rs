@@ -32,33 +32,56 @@ fn lake_timestamp_items() -> &'static [Item<'static>] {
     ITEMS.get_or_init(|| StrftimeItems::new(LAKE_TIMESTAMP_FORMAT).collect())
 }
 
-/// `time` as [`LAKE_TIMESTAMP_FORMAT`] writes it, digit by digit for years 0 to 9999
-/// (chrono's formatter costs more than the rest of a row's output).
+/// `time` as [`LAKE_TIMESTAMP_FORMAT`] writes it.
 fn lake_timestamp(time: NaiveDateTime) -> String {
+    let mut text = String::with_capacity(23);
+    push_lake_timestamp(&mut text, time);
+    text
+}
+
+/// Appends `time` as [`LAKE_TIMESTAMP_FORMAT`] writes it, digit by digit for years 0 to 9999
+/// (chrono's formatter costs more than the rest of a row's output).
+fn push_lake_timestamp(out: &mut String, time: NaiveDateTime) {
     let year = time.year();
     if !(0..=9999).contains(&year) {
-        return time
-            .format_with_items(lake_timestamp_items().iter())
-            .to_string();
+        use std::fmt::Write;
+        let _ = write!(
+            out,
+            "{}",
+            time.format_with_items(lake_timestamp_items().iter())
+        );
+        return;
     }
-    let fields = [
-        (year as u32, 4, b'-'),
-        (time.month(), 2, b'-'),
-        (time.day(), 2, b' '),
-        (time.hour(), 2, b':'),
-        (time.minute(), 2, b':'),
-        (time.second(), 2, b'.'),
-        (time.nanosecond() / 1_000_000 % 1000, 3, b' '),
-    ];
-    let mut text = Vec::with_capacity(24);
-    for (value, width, separator) in fields {
+    let digits = |out: &mut String, value: u32, width: u32| {
         for place in (0..width).rev() {
-            text.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+            out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
         }
-        text.push(separator);
+    };
+    digits(out, year as u32, 4);
+    out.push('-');
+    digits(out, time.month(), 2);
+    out.push('-');
+    digits(out, time.day(), 2);
+    out.push(' ');
+    digits(out, time.hour(), 2);
+    out.push(':');
+    digits(out, time.minute(), 2);
+    out.push(':');
+    digits(out, time.second(), 2);
+    out.push('.');
+    digits(out, time.nanosecond() / 1_000_000 % 1000, 3);
+}
+
+/// Appends a timestamp of `ms` milliseconds since the epoch (UTC) as Lake prints it; false,
+/// and nothing appended, when it is out of chrono's range.
+pub fn push_lake_millis(out: &mut String, ms: i64) -> bool {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(time) => {
+            push_lake_timestamp(out, time.naive_utc());
+            true
+        }
+        None => false,
     }
-    text.pop();
-    String::from_utf8(text).expect("digits and separators are ASCII")
 }
 
 /// The text of a scalar cell, as the table format would show it.
