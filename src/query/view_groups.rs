@@ -14,6 +14,8 @@
 //! grouping over `Utf8View` keys, aggregates with a groups accumulator and no ORDER BY of
 //! their own, and no limit or dynamic filter attached. As DataFusion's own partial aggregate
 //! does, it stops aggregating across batches once the groups outnumber most of the rows seen.
+//! Where it can, it also has the scan below read its keys as dictionaries
+//! ([`super::dictionary_keys`]); its output keeps `Utf8View` keys either way.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! The group table of [`super::view_groups`]: group keys of `Utf8View` columns, numbered.
+//! The group table of [`super::view_groups`]: group keys of `Utf8View` columns (or of
+//! dictionaries of `Utf8`), numbered.
 //!
 //! Each key column keeps the distinct strings it has held so far ([`Strings`]), each with an
 //! id. A batch's column is first numbered by view: the Parquet reader gives every row of one
@@ -7,6 +8,10 @@
 //! is then the tuple of its columns' string ids, and a table of tuples ([`Tuples`]) gives its
 //! group: integers again, where DataFusion's own table hashes and compares every row's
 //! strings.
+//!
+//! A key read as a dictionary ([`super::dictionary_keys`]) skips the numbering too: each entry
+//! of the column chunk's dictionary is looked up once, when a row first uses it, and a row's
+//! string id is its entry's.
 //!
 //! A column whose batches hold mostly distinct views (an address per row) skips the numbering
 //! and looks every row up. Lookups go a chunk of rows at a time: the table slots of the whole
