@@ -69,7 +69,9 @@ impl PhysicalOptimizerRule for GroupByViews {
             if !replaceable(aggregate)? {
                 return Ok(Transformed::no(node));
             }
-            let dictionaries = read_keys_as_dictionaries(aggregate)?;
+            // Reading keys as dictionaries only speeds the plan up: a plan it cannot build
+            // runs as planned.
+            let dictionaries = read_keys_as_dictionaries(aggregate).ok().flatten();
             let exec = ViewGroupAggregateExec {
                 input: dictionaries
                     .clone()
