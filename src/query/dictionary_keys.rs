@@ -24,7 +24,9 @@ use datafusion::datasource::physical_plan::{FileScanConfig, FileSource, ParquetS
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::physical_expr::ScalarFunctionExpr;
-use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::expressions::{
+    Column, DynamicFilterPhysicalExpr, IsNotNullExpr, IsNullExpr,
+};
 use datafusion::physical_expr::projection::{ProjectionExpr, ProjectionExprs};
 use datafusion::physical_plan::aggregates::{AggregateExec, aggregate_expressions};
 use datafusion::physical_plan::filter::FilterExec;
@@ -60,55 +62,63 @@ pub(super) fn read_keys_as_dictionaries(
     if keys.is_empty() {
         return Ok(None);
     }
-    rewrite(aggregate.input(), &keys)
+    rewrite(aggregate.input(), &keys, &BTreeSet::new())
 }
 
 /// `plan` with some of its output columns `keys` read as dictionaries, and no other output
-/// column changed; `None` when none can be.
+/// column changed but those of `null_tested` (whose only use above is a test for null, which
+/// holds whatever their type); `None` when no key can be.
 fn rewrite(
     plan: &Arc<dyn ExecutionPlan>,
     keys: &BTreeSet<usize>,
+    null_tested: &BTreeSet<usize>,
 ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let input_keys = if let Some(filter) = plan.downcast_ref::<FilterExec>() {
-        let mut used = BTreeSet::new();
-        referenced_columns(filter.predicate(), &mut used);
-        let below = |column: usize| match filter.projection() {
-            Some(projection) => projection[column],
-            None => column,
+    let mut used = BTreeSet::new();
+    let (input_keys, input_null_tested) = if let Some(filter) = plan.downcast_ref::<FilterExec>() {
+        let mut tested = BTreeSet::new();
+        null_tests(filter.predicate(), &mut tested, &mut used);
+        let below = |column: &usize| match filter.projection() {
+            Some(projection) => projection[*column],
+            None => *column,
         };
-        keys.iter()
-            .map(|&k| below(k))
-            .filter(|k| !used.contains(k))
-            .collect::<BTreeSet<_>>()
+        tested.extend(null_tested.iter().map(below));
+        (keys.iter().map(below).collect(), tested)
     } else if let Some(projection) = plan.downcast_ref::<ProjectionExec>() {
-        // A key passed through as a bare column, and read by no other expression.
-        let mut used = BTreeSet::new();
-        let mut passed = BTreeSet::new();
+        // Keys and null-tested columns passed through as bare columns.
+        let (mut passed, mut tested) = (BTreeSet::new(), BTreeSet::new());
         for (index, p) in projection.expr().iter().enumerate() {
             match p.expr.downcast_ref::<Column>() {
                 Some(column) if keys.contains(&index) => {
                     passed.insert(column.index());
                 }
+                Some(column) if null_tested.contains(&index) => {
+                    tested.insert(column.index());
+                }
                 _ => referenced_columns(&p.expr, &mut used),
             }
         }
-        passed.difference(&used).copied().collect()
+        (passed, tested)
     } else if let Some(repartition) = plan.downcast_ref::<RepartitionExec>() {
-        let mut used = BTreeSet::new();
         if let Partitioning::Hash(exprs, _) = repartition.partitioning() {
             exprs.iter().for_each(|e| referenced_columns(e, &mut used));
         }
-        keys.difference(&used).copied().collect()
+        (keys.clone(), null_tested.clone())
     } else {
-        return read_leaves_as_dictionaries(plan, keys);
+        return read_leaves_as_dictionaries(plan, keys, null_tested);
     };
+    let input_keys: BTreeSet<usize> = input_keys.difference(&used).copied().collect();
+    let input_null_tested: BTreeSet<usize> = input_null_tested
+        .difference(&used)
+        .filter(|c| !input_keys.contains(c))
+        .copied()
+        .collect();
     let [input] = plan.children()[..] else {
         return Ok(None);
     };
     if input_keys.is_empty() {
         return Ok(None);
     }
-    match rewrite(input, &input_keys)? {
+    match rewrite(input, &input_keys, &input_null_tested)? {
         Some(input) => Ok(Some(Arc::clone(plan).replace_children(
             vec![input],
             ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
@@ -117,11 +127,46 @@ fn rewrite(
     }
 }
 
+/// Adds to `tested` the columns `expr` only tests for null (`column IS [NOT] NULL`), and to
+/// `used` every column it references otherwise.
+fn null_tests(
+    expr: &Arc<dyn PhysicalExpr>,
+    tested: &mut BTreeSet<usize>,
+    used: &mut BTreeSet<usize>,
+) {
+    let mut all = BTreeSet::new();
+    referenced_columns(expr, &mut all);
+    let _ = expr.apply(
+        |e| match null_tested_arg(e).and_then(|arg| arg.downcast_ref::<Column>()) {
+            Some(column) => {
+                tested.insert(column.index());
+                Ok(TreeNodeRecursion::Jump)
+            }
+            None => {
+                if let Some(column) = e.downcast_ref::<Column>() {
+                    used.insert(column.index());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            }
+        },
+    );
+    tested.retain(|c| !used.contains(c));
+}
+
+/// The argument of `expr` when it is `arg IS NULL` or `arg IS NOT NULL`.
+fn null_tested_arg(expr: &Arc<dyn PhysicalExpr>) -> Option<&Arc<dyn PhysicalExpr>> {
+    if let Some(test) = expr.downcast_ref::<IsNullExpr>() {
+        return Some(test.arg());
+    }
+    expr.downcast_ref::<IsNotNullExpr>().map(|test| test.arg())
+}
+
 /// The Parquet scan `plan` with those of its output columns `keys` that read a string leaf
 /// of the table (`eventdata.eventname`, or a top-level string) read it as a dictionary.
 fn read_leaves_as_dictionaries(
     plan: &Arc<dyn ExecutionPlan>,
     keys: &BTreeSet<usize>,
+    null_tested: &BTreeSet<usize>,
 ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
     let Some(scan) = plan
         .downcast_ref::<DataSourceExec>()
@@ -141,18 +186,31 @@ fn read_leaves_as_dictionaries(
     let mut leaves: BTreeMap<usize, Vec<Vec<String>>> = BTreeMap::new();
     let mut others: BTreeMap<usize, Uses> = BTreeMap::new();
     for (index, p) in projection.iter().enumerate() {
+        let read = field_access(&p.expr).is_some() || p.expr.is::<Column>();
         match keys
             .contains(&index)
             .then(|| string_leaf(&p.expr, &file_schema))
             .flatten()
         {
             Some((column, path)) => leaves.entry(column).or_default().push(path),
+            // Only tested for null above: it may change type.
+            None if read && null_tested.contains(&index) => {}
             None => collect_uses(&p.expr, &mut others)?,
         }
     }
+    // The scan's own filter may test a leaf for null too; it is then typed anew. One that
+    // another operator updates while the query runs (a dynamic filter) is left as it is, so
+    // it must not read a leaf that changes.
     let predicate = parquet.filter();
+    let mut retype_predicate = false;
     if let Some(predicate) = &predicate {
-        collect_uses(predicate, &mut others)?;
+        match is_dynamic(predicate) {
+            true => collect_uses(predicate, &mut others)?,
+            false => {
+                collect_uses_but_null_tests(predicate, &mut others)?;
+                retype_predicate = true;
+            }
+        }
     }
     for (column, paths) in &mut leaves {
         if let Some(uses) = others.get(column) {
@@ -214,7 +272,10 @@ fn read_leaves_as_dictionaries(
         source = source.with_parquet_file_reader_factory(Arc::clone(factory));
     }
     if let Some(predicate) = predicate {
-        source = source.with_predicate(predicate);
+        source = source.with_predicate(match retype_predicate {
+            true => retyped(&predicate, &full_schema)?,
+            false => predicate,
+        });
     }
     let Some(source) = source.try_pushdown_projection(&ProjectionExprs::new(exprs))? else {
         return Ok(None);
@@ -304,6 +365,36 @@ fn retyped(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Result<Arc<dyn Phys
             Ok(Transformed::yes(Arc::new(typed) as Arc<dyn PhysicalExpr>))
         })
         .map(|t| t.data)
+}
+
+/// Whether `expr` holds a filter that changes while the query runs.
+fn is_dynamic(expr: &Arc<dyn PhysicalExpr>) -> bool {
+    let mut dynamic = false;
+    let _ = expr.apply(|e| {
+        dynamic |= e.is::<DynamicFilterPhysicalExpr>();
+        Ok(TreeNodeRecursion::Continue)
+    });
+    dynamic
+}
+
+/// [`collect_uses`] of `expr`, leaving out the fields and columns it only tests for null.
+fn collect_uses_but_null_tests(
+    expr: &Arc<dyn PhysicalExpr>,
+    uses: &mut BTreeMap<usize, Uses>,
+) -> Result<()> {
+    expr.apply(|e| {
+        if let Some(arg) = null_tested_arg(e)
+            && (field_access(arg).is_some() || arg.is::<Column>())
+        {
+            return Ok(TreeNodeRecursion::Jump);
+        }
+        if field_access(e).is_some() || e.is::<Column>() {
+            collect_uses(e, uses)?;
+            return Ok(TreeNodeRecursion::Jump);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(())
 }
 
 /// Adds the index of every column `expr` references to `columns`.

@@ -602,6 +602,20 @@ async fn group_keys_read_as_dictionaries_give_the_same_groups() {
             true,
         ),
         (
+            // A key the filter only tests for null.
+            "eventData.errorCode, count(*)".to_string(),
+            "eventData.errorCode || '', count(*)".to_string(),
+            "WHERE eventData.errorCode IS NOT NULL GROUP BY 1",
+            true,
+        ),
+        (
+            // A key the filter compares: it stays a view.
+            "eventData.errorCode, count(*)".to_string(),
+            "eventData.errorCode || '', count(*)".to_string(),
+            "WHERE eventData.errorCode IS NULL OR eventData.errorCode <> 'Throttling' GROUP BY 1",
+            false,
+        ),
+        (
             // The key is also an argument: it stays a view.
             "eventData.eventName, max(eventData.eventName), count(*)".to_string(),
             "eventData.eventName || '', max(eventData.eventName), count(*)".to_string(),
@@ -626,7 +640,7 @@ async fn group_keys_read_as_dictionaries_give_the_same_groups() {
             "{sql}:\n{shown}"
         );
         let expected = sorted_rows(&engine, &format!("SELECT {computed} FROM {ID} {rest}")).await;
-        assert!(expected.len() > 2, "{sql}: {expected:?}");
+        assert!(expected.len() >= 2, "{sql}: {expected:?}");
         assert_eq!(sorted_rows(&engine, &sql).await, expected, "{sql}");
     }
 }
