@@ -11,8 +11,10 @@
 //! [`super::view_groups::ViewGroupAggregateExec`] an input that reads its string keys so. The
 //! type changes only between the scan and that aggregate, whose output keeps `Utf8View`: it
 //! applies to a key that the plan in between passes through untouched (filters and
-//! projections that do not look at it) and that the scan reads from one leaf no other
-//! expression of the scan reads.
+//! projections that do not look at it, or only test it for null) and that the scan reads
+//! from a leaf no other expression of the scan reads but to test it for null. Anything else
+//! (a key the aggregates also take as an argument, a filter comparing it, a file read
+//! without its schema given) keeps the plan as DataFusion made it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
