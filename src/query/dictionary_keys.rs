@@ -30,6 +30,7 @@ use datafusion::physical_expr::expressions::{
     Column, DynamicFilterPhysicalExpr, IsNotNullExpr, IsNullExpr,
 };
 use datafusion::physical_expr::projection::{ProjectionExpr, ProjectionExprs};
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_plan::aggregates::{AggregateExec, aggregate_expressions};
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::projection::ProjectionExec;
@@ -136,8 +137,6 @@ fn null_tests(
     tested: &mut BTreeSet<usize>,
     used: &mut BTreeSet<usize>,
 ) {
-    let mut all = BTreeSet::new();
-    referenced_columns(expr, &mut all);
     let _ = expr.apply(
         |e| match null_tested_arg(e).and_then(|arg| arg.downcast_ref::<Column>()) {
             Some(column) => {
@@ -230,7 +229,9 @@ fn read_leaves_as_dictionaries(
         return Ok(None);
     }
 
-    // Every file must say how it is read, so that the same leaves change in each.
+    // Every file must say how it is read, so that the same leaves change in each. The files
+    // of a store share one schema, changed once.
+    let mut changed: Vec<(SchemaRef, SchemaRef)> = Vec::new();
     let mut file_groups = scan.file_groups.clone();
     for group in &mut file_groups {
         let mut files = std::mem::take(group).into_inner();
@@ -238,7 +239,15 @@ fn read_leaves_as_dictionaries(
             let Some(schema) = &file.arrow_schema else {
                 return Ok(None);
             };
-            file.arrow_schema = Some(with_dictionary_leaves(schema, &leaves));
+            let new = match changed.iter().find(|(old, _)| Arc::ptr_eq(old, schema)) {
+                Some((_, new)) => Arc::clone(new),
+                None => {
+                    let new = with_dictionary_leaves(schema, &leaves);
+                    changed.push((Arc::clone(schema), Arc::clone(&new)));
+                    new
+                }
+            };
+            file.arrow_schema = Some(new);
         }
         *group = files.into();
     }
@@ -401,10 +410,5 @@ fn collect_uses_but_null_tests(
 
 /// Adds the index of every column `expr` references to `columns`.
 fn referenced_columns(expr: &Arc<dyn PhysicalExpr>, columns: &mut BTreeSet<usize>) {
-    let _ = expr.apply(|e| {
-        if let Some(column) = e.downcast_ref::<Column>() {
-            columns.insert(column.index());
-        }
-        Ok(TreeNodeRecursion::Continue)
-    });
+    columns.extend(collect_columns(expr).iter().map(Column::index));
 }
